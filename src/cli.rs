@@ -1,0 +1,73 @@
+//! Command-line entry point: global options and subcommand dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::paths::Paths;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "soc-tui",
+    version,
+    about = "Terminal SOC console over Cloudflare and Datadog audit logs",
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// Config file (default: the platform config dir's soc-tui/config.toml).
+    #[arg(long, global = true, env = "SOC_TUI_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Data directory holding the store and logs (default: the platform data dir).
+    #[arg(long, global = true, env = "SOC_TUI_DATA", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load raw audit events (JSON page, JSON array or NDJSON; Cloudflare or Datadog) into the store.
+    Ingest(crate::ingest::IngestArgs),
+    /// Create, check and locate the config file.
+    #[command(subcommand)]
+    Config(crate::config::ConfigCommand),
+    /// Store, inspect and delete service credentials (OS keychain).
+    #[command(subcommand)]
+    Auth(crate::secrets::AuthCommand),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let paths = Paths::resolve(cli.config, cli.data_dir)?;
+    match cli.command {
+        Command::Ingest(args) => {
+            init_logging(&paths);
+            crate::ingest::run(args, &paths)
+        }
+        Command::Config(cmd) => crate::config::run(cmd, &paths).map(|()| ExitCode::SUCCESS),
+        Command::Auth(cmd) => crate::secrets::run(cmd).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Logging is best effort: a read-only data dir must not stop a command.
+fn init_logging(paths: &Paths) {
+    if let Err(err) = paths
+        .ensure_data_dir()
+        .and_then(|_| crate::logging::init(&paths.log_dir()))
+    {
+        eprintln!("warning: logging disabled: {err:#}");
+    }
+}

@@ -1,0 +1,15 @@
+//! soc-tui: a terminal SOC console over Cloudflare and Datadog audit logs.
+//!
+//! The binary is a thin shell over this library so that integration tests
+//! and benchmarks drive exactly the code the CLI runs.
+
+pub mod cli;
+pub mod config;
+pub mod ingest;
+pub mod logging;
+pub mod model;
+pub mod paths;
+pub mod sanitize;
+pub mod secrets;
+pub mod sources;
+pub mod store;

@@ -1,0 +1,3 @@
+//! Cloudflare audit logs (v2 `/logs/audit` and v1 `/audit_logs`).
+
+pub mod parse;

@@ -1,0 +1,3 @@
+//! Datadog audit events (`/api/v2/audit/events`).
+
+pub mod parse;
