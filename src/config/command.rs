@@ -18,7 +18,7 @@ pub enum ConfigCommand {
     /// file works as it is (no remote service configured) and you only edit
     /// what you need. The file is created readable by you only (0600 on Unix),
     /// along with any missing parent directories. Secrets do not go in this
-    /// file: store them with `soc-tui auth set <service>`.
+    /// file: store them with `soc-tui auth set <name>`.
     Init {
         /// Replace an existing config file instead of refusing.
         #[arg(long)]

@@ -60,12 +60,15 @@ pub(crate) fn looks_like_secret(key: &str) -> bool {
 /// The message for a secret-looking key found at `path`.
 pub(crate) fn secret_key_message(path: &str) -> String {
     let service = match path.split('.').next() {
-        Some(
-            section @ ("cloudflare" | "datadog" | "axiom" | "confluence" | "linear" | "pagerduty"
-            | "s3"),
-        ) => section,
-        Some("agents") => "<openai|anthropic>",
-        _ => "<service>",
+        Some("cloudflare") => "cloudflare",
+        Some("datadog") => "datadog-api-key` and `soc-tui auth set datadog-app-key",
+        Some("axiom") => "axiom",
+        Some("confluence") => "confluence",
+        Some("linear") => "linear",
+        Some("pagerduty") => "pagerduty-routing-key",
+        Some("s3") => "s3-access-key-id` and `soc-tui auth set s3-secret-access-key",
+        Some("agents") => "llm-api-key",
+        _ => "<name>",
     };
     format!(
         "this key looks like it holds a secret, and secrets never go in the config file \
@@ -122,6 +125,6 @@ mod tests {
         assert!(
             secret_key_message("cloudflare.api_token").contains("`soc-tui auth set cloudflare`")
         );
-        assert!(secret_key_message("slack.token").contains("`soc-tui auth set <service>`"));
+        assert!(secret_key_message("slack.token").contains("`soc-tui auth set <name>`"));
     }
 }

@@ -87,7 +87,7 @@ impl Default for PagerDutyConfig {
             enabled: false,
             events_base: BaseUrl::builtin("https://events.pagerduty.com/v2"),
             rest_base: BaseUrl::builtin("https://api.pagerduty.com"),
-            routing_key_name: CredentialName::builtin("pagerduty"),
+            routing_key_name: CredentialName::builtin("pagerduty-routing-key"),
             from_email: None,
         }
     }

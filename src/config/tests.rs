@@ -60,7 +60,7 @@ fn full_config() -> Config {
             enabled: true,
             events_base: url("http://127.0.0.1:4014/v2"),
             rest_base: url("http://127.0.0.1:4015"),
-            routing_key_name: CredentialName::try_from("pagerduty-prod".to_owned()).unwrap(),
+            routing_key_name: CredentialName::try_from("pagerduty-api-key".to_owned()).unwrap(),
             from_email: Some(Email::try_from("oncall@example.com".to_owned()).unwrap()),
         },
         s3: S3Config {

@@ -55,7 +55,7 @@ impl TryFrom<String> for BaseUrl {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(
                 "URL contains credentials (user:password@): credentials never go in the \
-                 config file; store them with `soc-tui auth set <service>`"
+                 config file; store them with `soc-tui auth set <name>`"
                     .to_owned(),
             );
         }
@@ -269,7 +269,7 @@ impl fmt::Display for AccountId {
     }
 }
 
-/// The name a credential is stored under (`soc-tui auth set <name>`), e.g. `pagerduty`.
+/// The name a credential is stored under (`soc-tui auth set <name>`), e.g. `pagerduty-routing-key`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(into = "String")]
 pub struct CredentialName(String);
@@ -277,7 +277,7 @@ pub struct CredentialName(String);
 impl<'de> Deserialize<'de> for CredentialName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_str(ParseString::new(
-            "a credential name string such as \"pagerduty\"",
+            "a credential name string such as \"pagerduty-routing-key\"",
         ))
     }
 }
@@ -296,15 +296,18 @@ impl TryFrom<String> for CredentialName {
     type Error = String;
 
     fn try_from(text: String) -> Result<Self, Self::Error> {
-        if is_simple_name(&text) {
+        use clap::ValueEnum;
+        if crate::secrets::Credential::from_str(&text, false).is_ok() {
             Ok(CredentialName(text))
         } else {
-            Err(
-                "a credential name is 1 to 64 characters of a-z, 0-9, `_` and `-`, starting \
-                 with a letter or digit (the <name> in `soc-tui auth set <name>`), not the secret \
-                 itself"
-                    .to_owned(),
-            )
+            let known: Vec<&str> = crate::secrets::Credential::ALL
+                .iter()
+                .map(|c| c.name())
+                .collect();
+            Err(format!(
+                "not a credential soc-tui knows: a credential name is the <name> in                  `soc-tui auth set <name>` (one of {}), not the secret itself",
+                known.join(", ")
+            ))
         }
     }
 }
@@ -540,7 +543,7 @@ mod tests {
 
     #[test]
     fn credential_names_and_emails() {
-        assert!(CredentialName::try_from("pagerduty-prod".to_owned()).is_ok());
+        assert!(CredentialName::try_from("pagerduty-routing-key".to_owned()).is_ok());
         assert!(CredentialName::try_from("PagerDuty".to_owned()).is_err());
         assert!(CredentialName::try_from("-x".to_owned()).is_err());
         assert!(CredentialName::try_from(String::new()).is_err());
