@@ -186,11 +186,3 @@ mod tests {
         assert!(parse_ndjson_line(bom, 2).is_err());
     }
 }
-
-/// Parses one NDJSON line (1-based `line_no`); a blank line is `Ok(None)`.
-pub fn parse_ndjson_line(_line: &[u8], line_no: usize) -> Result<Option<AuditEvent>, Rejection> {
-    Err(Rejection {
-        position: format!("line {line_no}"),
-        reason: "parser not written yet".into(),
-    })
-}
