@@ -115,12 +115,25 @@ pub fn ingest_path(
     path: &Path,
     progress: &dyn Fn(u64),
 ) -> Result<IngestSummary> {
-    let name = path.display().to_string();
-    if path == Path::new("-") {
-        return ingest_reader(store, io::stdin(), "<stdin>", progress);
+    let name = input_name(path);
+    if is_stdin(path) {
+        return ingest_reader(store, io::stdin(), &name, progress);
     }
     let file = File::open(path).with_context(|| format!("{name}: cannot open"))?;
     ingest_reader(store, file, &name, progress)
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// How an input is named in messages.
+fn input_name(path: &Path) -> String {
+    if is_stdin(path) {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
 }
 
 /// Loads a stream of raw audit data named `name` (for messages) into `store`.
@@ -284,7 +297,7 @@ fn write_batch(
 
 /// The CLI command.
 pub fn run(args: IngestArgs, paths: &Paths) -> Result<ExitCode> {
-    let stdin_uses = args.files.iter().filter(|p| p.as_os_str() == "-").count();
+    let stdin_uses = args.files.iter().filter(|p| is_stdin(p)).count();
     if stdin_uses > 1 {
         anyhow::bail!("`-` (standard input) can be given only once");
     }
@@ -366,14 +379,14 @@ fn progress_bar(path: &Path) -> Option<indicatif::ProgressBar> {
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style.progress_chars("=> "));
-    bar.set_message(sanitize(&path.display().to_string()).into_owned());
+    bar.set_message(sanitize(&input_name(path)).into_owned());
     Some(bar)
 }
 
 fn print_file_line(path: &Path, s: &IngestSummary) {
     println!(
         "{}: {} read, {} new, {} duplicate, {} rejected",
-        sanitize(&path.display().to_string()),
+        sanitize(&input_name(path)),
         s.read,
         s.new,
         s.duplicate,

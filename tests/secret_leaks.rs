@@ -253,6 +253,13 @@ fn auth_commands_never_print_or_write_the_secret() {
         "scanned {} files and {} bytes in total",
         scan.files_scanned, scan.bytes_scanned
     );
+    // The commands log at trace level into the data dir: an empty scan would
+    // prove nothing.
+    assert!(
+        sandbox.data_dir().join("logs/soc-tui.log").is_file(),
+        "no log file was written"
+    );
+    assert!(scan.files_scanned >= 1, "{scan:?}");
 }
 
 // ---------------------------------------------------------------------------
