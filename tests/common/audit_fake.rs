@@ -6,7 +6,7 @@
 //! credentials, and injects faults at chosen request numbers. Events can be
 //! added while it runs (late arrivals).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -435,13 +435,4 @@ fn dd_entry(e: &FakeEvent) -> Value {
             }
         }
     })
-}
-
-/// Counts per id of the events in `ids` (a helper for "nothing doubled" checks).
-pub fn counts(ids: impl IntoIterator<Item = String>) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for id in ids {
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    counts
 }
