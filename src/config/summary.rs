@@ -108,7 +108,8 @@ pub fn summary(config: &Config) -> Vec<(&'static str, String)> {
     lines.push((
         "checks",
         format!(
-            "baseline every {} over {} days (x{} and >= {} changes), bursts every {}, tokens every {}",
+            "baseline ({}) every {} over {} days (x{} and >= {} changes), bursts every {}, tokens every {}",
+            checks.baseline_engine,
             checks.baseline_cadence,
             checks.baseline_window_days,
             checks.volume_factor,

@@ -2,7 +2,7 @@
 //! Single values are checked while they are parsed (see `values.rs`).
 
 use super::Config;
-use super::runtime::{AgentConfig, AgentProvider};
+use super::runtime::{AgentConfig, AgentProvider, BaselineEngine};
 use super::sinks::ObjectLockMode;
 use super::source_map::join_key;
 use super::values::{HumanDuration, is_simple_name};
@@ -261,6 +261,13 @@ fn checks(config: &Config) -> Result<(), Violation> {
             &["checks.volume_factor"],
             "must be a number greater than 1.0 (an hour is flagged at this multiple of the \
              actor's baseline)",
+        ));
+    }
+    if checks.baseline_engine == BaselineEngine::Axiom && !config.axiom.enabled {
+        return Err(violation(
+            &["checks.baseline_engine"],
+            "baseline_engine = \"axiom\" needs Axiom: set `axiom.enabled = true` and \
+             `axiom.dataset` in [axiom], or use baseline_engine = \"local\"",
         ));
     }
     Ok(())
