@@ -80,9 +80,6 @@ fn full_config() -> Config {
             baseline_cadence: HumanDuration::from_secs(1800),
             bursts_cadence: HumanDuration::from_secs(60),
             tokens_cadence: HumanDuration::from_secs(120),
-            baseline_window_days: 14,
-            volume_factor: 5.5,
-            min_changes: 3,
             baseline_engine: BaselineEngine::Axiom,
         },
         http: HttpConfig {

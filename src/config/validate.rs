@@ -250,19 +250,6 @@ fn checks(config: &Config) -> Result<(), Violation> {
     positive("checks.baseline_cadence", checks.baseline_cadence)?;
     positive("checks.bursts_cadence", checks.bursts_cadence)?;
     positive("checks.tokens_cadence", checks.tokens_cadence)?;
-    if !(1..=365).contains(&checks.baseline_window_days) {
-        return Err(violation(
-            &["checks.baseline_window_days"],
-            "must be between 1 and 365 days",
-        ));
-    }
-    if !(checks.volume_factor.is_finite() && checks.volume_factor > 1.0) {
-        return Err(violation(
-            &["checks.volume_factor"],
-            "must be a number greater than 1.0 (an hour is flagged at this multiple of the \
-             actor's baseline)",
-        ));
-    }
     if checks.baseline_engine == BaselineEngine::Axiom && !config.axiom.enabled {
         return Err(violation(
             &["checks.baseline_engine"],
