@@ -58,7 +58,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::ingest::run(args, &paths)
         }
         Command::Config(cmd) => crate::config::run(cmd, &paths).map(|()| ExitCode::SUCCESS),
-        Command::Auth(cmd) => crate::secrets::run(cmd).map(|()| ExitCode::SUCCESS),
+        Command::Auth(cmd) => {
+            init_logging(&paths);
+            crate::secrets::run(cmd).map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 

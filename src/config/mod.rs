@@ -1,18 +1,198 @@
-//! TOML configuration. PLACEHOLDER: implemented by the config work item.
+//! TOML configuration: the `Config` type, loading with file:line errors, and
+//! the `soc-tui config` subcommand.
+//!
+//! Every section has defaults, so an empty file is a valid config: embedded
+//! store, no remote service configured. Unknown keys are errors. Secrets are
+//! never read from here (see `crate::secrets`); a key that looks like one is
+//! rejected with a pointer to `soc-tui auth set`.
+//!
+//! Single values are validated while they are deserialized (`values.rs`), so
+//! toml's span locates them; cross-field rules live in `validate.rs` and are
+//! located through `source_map.rs`.
 
-use clap::Subcommand;
+mod command;
+mod error;
+mod runtime;
+mod secret_keys;
+mod sinks;
+mod source_map;
+mod sources;
+mod summary;
+mod validate;
+mod values;
 
-use crate::paths::Paths;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
 
-#[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
-    /// Print the config file path in force.
-    Path,
+use serde::{Deserialize, Serialize};
+use toml::de::DeTable;
+
+pub use command::{ConfigCommand, run};
+pub use error::{ConfigError, InvalidConfig, Location};
+pub use runtime::{AgentConfig, AgentProvider, AnalystConfig, ChecksConfig, HttpConfig};
+pub use sinks::{
+    ConfluenceConfig, LinearConfig, LinearLabels, ObjectLockMode, PagerDutyConfig, S3Config,
+};
+pub use sources::{
+    AxiomConfig, CloudflareApiVersion, CloudflareConfig, DatadogConfig, DatadogSite,
+};
+pub use summary::summary;
+pub use values::{AccountId, BaseUrl, CredentialName, Email, HumanDuration};
+
+use secret_keys::{looks_like_secret, secret_key_message};
+use source_map::SourceMap;
+
+/// The commented example written by `soc-tui config init`: every key, at its default.
+pub const EXAMPLE_CONFIG: &str = include_str!("../../assets/config.example.toml");
+
+/// A config file is a few kilobytes; anything this big is the wrong file.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a table of config sections")]
+pub struct Config {
+    pub analyst: AnalystConfig,
+    pub cloudflare: CloudflareConfig,
+    pub datadog: DatadogConfig,
+    pub axiom: AxiomConfig,
+    pub confluence: ConfluenceConfig,
+    pub linear: LinearConfig,
+    pub pagerduty: PagerDutyConfig,
+    pub s3: S3Config,
+    pub checks: ChecksConfig,
+    pub http: HttpConfig,
+    /// `[agents.<name>]` tables; an agent not listed uses the heuristic defaults.
+    pub agents: BTreeMap<String, AgentConfig>,
 }
 
-pub fn run(cmd: ConfigCommand, paths: &Paths) -> anyhow::Result<()> {
-    match cmd {
-        ConfigCommand::Path => println!("{}", paths.config_file.display()),
+impl Config {
+    /// Reads and validates the config file at `path`; a missing file is an error.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = read_config_text(path)?;
+        Config::from_toml_str(&text, &path.display().to_string())
     }
-    Ok(())
+
+    /// Like [`Config::load`], but a missing file means the defaults.
+    pub fn load_or_default(path: &Path) -> Result<Config, ConfigError> {
+        match Config::load(path) {
+            Err(ConfigError::NotFound { .. }) => Ok(Config::default()),
+            other => other,
+        }
+    }
+
+    /// Parses and validates config text; `origin` names it in errors (usually the path).
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let invalid = |location: Option<Location>, key: Option<&str>, message: String| {
+            ConfigError::Invalid(Box::new(InvalidConfig {
+                origin: origin.to_owned(),
+                location,
+                key: key.map(str::to_owned),
+                message,
+            }))
+        };
+
+        let root = DeTable::parse(text).map_err(|err| {
+            let location = err.span().map(|span| Location::of_offset(text, span.start));
+            invalid(location, None, format!("invalid TOML: {}", err.message()))
+        })?;
+        let map = SourceMap::index(text, root.get_ref());
+
+        if let Some((path, _, span)) = map
+            .value_keys()
+            .filter(|(_, name, _)| looks_like_secret(name))
+            .min_by_key(|(_, _, span)| span.start)
+        {
+            let location = Some(map.location(span.start));
+            return Err(invalid(location, Some(path), secret_key_message(path)));
+        }
+
+        let config = Config::deserialize(toml::de::Deserializer::from(root)).map_err(|err| {
+            let start = err.span().map(|span| span.start);
+            invalid(
+                start.map(|offset| map.location(offset)),
+                start.and_then(|offset| map.key_at(offset)),
+                describe_serde_error(err.message()),
+            )
+        })?;
+
+        validate::validate(&config).map_err(|violation| {
+            let key = violation
+                .keys
+                .iter()
+                .find(|key| map.key_span(key).is_some())
+                .or(violation.keys.first())
+                .map(String::as_str);
+            let location = key.and_then(|key| map.locate_key(key));
+            invalid(location, key, violation.message)
+        })?;
+        Ok(config)
+    }
+
+    /// The named agent's settings, or the built-in heuristic agent if it is not configured.
+    pub fn agent(&self, name: &str) -> AgentConfig {
+        self.agents.get(name).cloned().unwrap_or_default()
+    }
 }
+
+fn read_config_text(path: &Path) -> Result<String, ConfigError> {
+    let read_error = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ConfigError::NotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_CONFIG_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|err| ConfigError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: err.utf8_error().valid_up_to(),
+    })
+}
+
+/// Rewords serde's messages for people editing TOML: keys, not fields; TOML
+/// type names, not Rust ones. Anything else passes through unchanged.
+fn describe_serde_error(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        if let Some((field, allowed)) = rest
+            .split_once(", expected one of ")
+            .or_else(|| rest.split_once(", expected "))
+        {
+            return format!("unknown key {field}; allowed keys here: {allowed}");
+        }
+        if let Some((field, _)) = rest.split_once(", there are no fields") {
+            return format!("unknown key {field}; this table takes no keys");
+        }
+    }
+    let message = message
+        .replace("invalid type: sequence,", "invalid type: array,")
+        .replace("invalid type: map,", "invalid type: table,");
+    let rust_types = [
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected a table"),
+    ];
+    match rust_types.iter().find(|(rust, _)| message.ends_with(rust)) {
+        Some((rust, toml)) => format!("{}{toml}", &message[..message.len() - rust.len()]),
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,15 +1,23 @@
-//! Credentials. PLACEHOLDER: implemented by the credentials work item.
+//! Credentials: the [`Secret`] type, lookup (environment variable, then the OS
+//! keychain), and the `soc-tui auth` subcommand.
+//!
+//! Other modules call [`resolve`] or [`require`] with a [`Credential`] and use
+//! [`Secret::expose`] exactly where the value is sent. Secrets never live in
+//! the config file, the store or the logs.
 
-use clap::Subcommand;
+mod command;
+mod credential;
+mod error;
+mod keychain;
+mod resolve;
+mod secret;
 
-#[derive(Debug, Subcommand)]
-pub enum AuthCommand {
-    /// Show which services have a credential and where it comes from.
-    Status,
-}
-
-pub fn run(cmd: AuthCommand) -> anyhow::Result<()> {
-    match cmd {
-        AuthCommand::Status => Ok(()),
-    }
-}
+pub use command::{AuthCommand, DeleteArgs, SetArgs, StatusArgs, run};
+pub use credential::{Credential, KEYCHAIN_SERVICE};
+pub use error::{KeychainOperation, SecretsError};
+pub use keychain::{Keychain, OsKeychain};
+pub use resolve::{
+    AuthStatus, CredentialState, CredentialStatus, EnvLookup, KeychainStatus, Resolver,
+    SecretOrigin, require, resolve, status,
+};
+pub use secret::Secret;

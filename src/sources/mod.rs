@@ -3,4 +3,5 @@
 
 pub mod cloudflare;
 pub mod datadog;
+pub mod http;
 pub mod raw;

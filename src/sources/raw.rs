@@ -44,3 +44,11 @@ pub fn parse_document(_bytes: &[u8]) -> Result<Parsed, String> {
 pub fn parse_entry(_raw: &str) -> Result<AuditEvent, String> {
     Err("parser not written yet".into())
 }
+
+/// Parses one NDJSON line (1-based `line_no`); a blank line is `Ok(None)`.
+pub fn parse_ndjson_line(_line: &[u8], line_no: usize) -> Result<Option<AuditEvent>, Rejection> {
+    Err(Rejection {
+        position: format!("line {line_no}"),
+        reason: "parser not written yet".into(),
+    })
+}
