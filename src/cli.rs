@@ -37,6 +37,9 @@ pub enum Command {
     /// Store, inspect and delete service credentials (OS keychain).
     #[command(subcommand)]
     Auth(crate::secrets::AuthCommand),
+    /// Validate and print the detection rules (thresholds, allow-lists, suppressions).
+    #[command(subcommand)]
+    Rules(crate::detect::rules::RulesCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logging(&paths);
             crate::secrets::run(cmd).map(|()| ExitCode::SUCCESS)
         }
+        Command::Rules(cmd) => crate::detect::rules::run(cmd, &paths).map(|()| ExitCode::SUCCESS),
     }
 }
 
