@@ -94,10 +94,14 @@ impl Config {
 }
 
 /// What one timed pass did.
+#[derive(Default)]
 struct Pass {
     events: u64,
     bytes: u64,
     elapsed: Duration,
+    /// CPU time (user + system, all threads) spent in the pass. On a busy
+    /// machine wall time includes waiting for a core; this does not.
+    cpu: Duration,
 }
 
 impl Pass {
@@ -107,6 +111,59 @@ impl Pass {
     fn mbps(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
     }
+    fn eps_cpu(&self) -> f64 {
+        self.events as f64 / self.cpu.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Wall and CPU time since `start`.
+struct Stopwatch {
+    wall: Instant,
+    cpu: Duration,
+}
+
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch {
+            wall: Instant::now(),
+            cpu: process_cpu_time(),
+        }
+    }
+
+    fn stop(&self) -> (Duration, Duration) {
+        (
+            self.wall.elapsed(),
+            process_cpu_time().saturating_sub(self.cpu),
+        )
+    }
+}
+
+/// User + system CPU time of this process so far, threads that already
+/// exited included (`/proc/self/stat` utime + stime, in USER_HZ = 100 ticks
+/// per second on Linux). Zero where unavailable.
+fn process_cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = &stat[stat.rfind(')')? + 1..];
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: u64 = fields.get(11)?.parse().ok()?;
+            let stime: u64 = fields.get(12)?.parse().ok()?;
+            Some(utime + stime)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// The 1-minute load average, to tell a quiet machine from a busy one.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn run(config: &Config, dir: &Path) -> Result<()> {
@@ -128,14 +185,17 @@ fn run(config: &Config, dir: &Path) -> Result<()> {
         Volume::Total(config.events),
     );
     let generator = Generator::new(params).context("configuring the generator")?;
-    let started = Instant::now();
+    let load_before = load_average();
+    let clock = Stopwatch::start();
     let out = File::create(&file).with_context(|| format!("creating {}", file.display()))?;
     let stats = write_generator(BufWriter::with_capacity(1 << 20, out), &generator)
         .context("writing the NDJSON file")?;
+    let (elapsed, cpu) = clock.stop();
     let generation = Pass {
         events: stats.events,
         bytes: stats.bytes,
-        elapsed: started.elapsed(),
+        elapsed,
+        cpu,
     };
     println!(
         "generated {} lines, {:.1} MB (cf v2 {}, cf v1 {}, datadog {}; line {}..{} bytes)",
@@ -176,6 +236,7 @@ fn run(config: &Config, dir: &Path) -> Result<()> {
 
     report(&Report {
         config,
+        load: (load_before, load_average()),
         generation,
         floor,
         ingest,
@@ -188,7 +249,7 @@ fn run(config: &Config, dir: &Path) -> Result<()> {
 }
 
 fn parse_floor(file: &Path) -> Result<Pass> {
-    let started = Instant::now();
+    let clock = Stopwatch::start();
     let mut reader = BufReader::with_capacity(1 << 20, open(file)?);
     let mut line = Vec::with_capacity(4096);
     let (mut events, mut bytes) = (0u64, 0u64);
@@ -204,10 +265,12 @@ fn parse_floor(file: &Path) -> Result<Pass> {
         std::hint::black_box(&value);
         events += 1;
     }
+    let (elapsed, cpu) = clock.stop();
     Ok(Pass {
         events,
         bytes,
-        elapsed: started.elapsed(),
+        elapsed,
+        cpu,
     })
 }
 
@@ -220,6 +283,7 @@ struct ChildResult {
     rejected: Vec<String>,
     bytes: u64,
     elapsed: Duration,
+    cpu: Duration,
     peak_rss_kb: Option<u64>,
     events_in_store: u64,
 }
@@ -263,6 +327,7 @@ fn run_child(file: &Path, db: &Path) -> Result<ChildResult> {
             .unwrap_or_default(),
         bytes: n("bytes"),
         elapsed: Duration::from_secs_f64(v["seconds"].as_f64().unwrap_or(0.0)),
+        cpu: Duration::from_secs_f64(v["cpu_seconds"].as_f64().unwrap_or(0.0)),
         peak_rss_kb: v["vm_hwm_kb"].as_u64(),
         events_in_store: n("events_in_store"),
     })
@@ -274,14 +339,14 @@ fn child_ingest() -> Result<()> {
     let db = PathBuf::from(std::env::var_os(DB_VAR).context("child: no store path given")?);
     // Timed from opening the store to closing it (WAL checkpoint included),
     // as a real `soc-tui ingest` run pays both.
-    let started = Instant::now();
+    let clock = Stopwatch::start();
     let summary = {
         let mut store =
             Store::open(&db).with_context(|| format!("opening store {}", db.display()))?;
         ingest_path(&mut store, &file, &|_| {})
             .with_context(|| format!("ingesting {}", file.display()))?
     };
-    let elapsed = started.elapsed();
+    let (elapsed, cpu) = clock.stop();
     let events_in_store = Store::open(&db)
         .with_context(|| format!("reopening store {}", db.display()))?
         .event_count()?;
@@ -299,6 +364,7 @@ fn child_ingest() -> Result<()> {
         "rejected": rejected,
         "bytes": summary.bytes,
         "seconds": elapsed.as_secs_f64(),
+        "cpu_seconds": cpu.as_secs_f64(),
         "events_in_store": events_in_store,
         "vm_hwm_kb": peak_rss_kb(),
     });
@@ -321,11 +387,7 @@ fn write_path(file: &Path, db: &Path) -> Result<Pass> {
         .lines()
         .enumerate();
     let mut batch: Vec<AuditEvent> = Vec::with_capacity(BATCH);
-    let mut pass = Pass {
-        events: 0,
-        bytes: 0,
-        elapsed: Duration::ZERO,
-    };
+    let mut pass = Pass::default();
     loop {
         // Parsing is not timed: only the insert of a ready batch is.
         batch.clear();
@@ -337,9 +399,11 @@ fn write_path(file: &Path, db: &Path) -> Result<Pass> {
         if batch.is_empty() {
             return Ok(pass);
         }
-        let started = Instant::now();
+        let clock = Stopwatch::start();
         let summary = store.insert_events(&batch)?;
-        pass.elapsed += started.elapsed();
+        let (elapsed, cpu) = clock.stop();
+        pass.elapsed += elapsed;
+        pass.cpu += cpu;
         pass.events += summary.new;
     }
 }
@@ -376,6 +440,7 @@ fn store_size(db: &Path) -> (u64, u64) {
 
 struct Report<'a> {
     config: &'a Config,
+    load: (Option<f64>, Option<f64>),
     generation: Pass,
     floor: Pass,
     ingest: ChildResult,
@@ -394,31 +459,38 @@ fn report(r: &Report<'_>) {
         events: r.ingest.read,
         bytes: r.ingest.bytes,
         elapsed: r.ingest.elapsed,
+        cpu: r.ingest.cpu,
     };
     let reingest = Pass {
         events: r.reingest.read,
         bytes: r.reingest.bytes,
         elapsed: r.reingest.elapsed,
+        cpu: r.reingest.cpu,
     };
     let ratio = ingest.elapsed.as_secs_f64() / r.floor.elapsed.as_secs_f64().max(1e-9);
+    let cpu_ratio = ingest.cpu.as_secs_f64() / r.floor.cpu.as_secs_f64().max(1e-9);
     let rss_mb = r.ingest.peak_rss_kb.map(|kb| kb as f64 / 1024.0);
     let store_bytes = r.db_bytes + r.wal_bytes;
     let per_event = store_bytes as f64 / r.ingest.events_in_store.max(1) as f64;
     let input_per_event = r.floor.bytes as f64 / r.floor.events.max(1) as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let show = |load: Option<f64>| load.map_or("?".to_string(), |l| format!("{l:.1}"));
 
     println!();
     println!(
-        "{:<34} {:>10} {:>9} {:>12} {:>9}  target",
-        "phase", "events", "seconds", "events/s", "MB/s"
+        "{:<35} {:>9} {:>8} {:>8} {:>10} {:>7} {:>10}  target (wall)",
+        "phase", "events", "wall s", "cpu s", "events/s", "MB/s", "ev/cpu-s"
     );
     let row = |name: &str, p: &Pass, target: String| {
         println!(
-            "{:<34} {:>10} {:>9.2} {:>12.0} {:>9.1}  {}",
+            "{:<35} {:>9} {:>8.2} {:>8.2} {:>10.0} {:>7.1} {:>10.0}  {}",
             name,
             p.events,
             p.elapsed.as_secs_f64(),
+            p.cpu.as_secs_f64(),
             p.eps(),
             p.mbps(),
+            p.eps_cpu(),
             target
         );
     };
@@ -432,7 +504,7 @@ fn report(r: &Report<'_>) {
         "(b) full ingest (ingest_path)",
         &ingest,
         format!(
-            "{ratio:.2}x floor (<= {TARGET_RATIO}x) {}",
+            "{ratio:.2}x floor (<= {TARGET_RATIO}x) {}; by cpu {cpu_ratio:.2}x",
             verdict(ratio <= TARGET_RATIO)
         ),
     );
@@ -469,6 +541,20 @@ fn report(r: &Report<'_>) {
         input_per_event,
         r.ingest.events_in_store
     );
+    println!(
+        "load average {} -> {} on {cores} cores{}",
+        show(r.load.0),
+        show(r.load.1),
+        if [r.load.0, r.load.1]
+            .into_iter()
+            .flatten()
+            .any(|l| l > cores as f64)
+        {
+            ": the machine was busy, wall times include waiting for a core"
+        } else {
+            ""
+        }
+    );
 
     let summary = json!({
         "events": r.config.events,
@@ -478,11 +564,15 @@ fn report(r: &Report<'_>) {
         "input_mb": round1(r.floor.bytes as f64 / 1e6),
         "floor_eps": r.floor.eps().round(),
         "floor_mbps": round1(r.floor.mbps()),
+        "floor_cpu_s": round2(r.floor.cpu.as_secs_f64()),
         "ingest_eps": ingest.eps().round(),
         "ingest_mbps": round1(ingest.mbps()),
-        "ingest_vs_floor": (ratio * 100.0).round() / 100.0,
+        "ingest_cpu_s": round2(ingest.cpu.as_secs_f64()),
+        "ingest_vs_floor": round2(ratio),
+        "ingest_vs_floor_cpu": round2(cpu_ratio),
         "ingest_vs_floor_pass": ratio <= TARGET_RATIO,
         "write_eps": r.write.eps().round(),
+        "write_eps_cpu": r.write.eps_cpu().round(),
         "write_pass": r.write.eps() >= TARGET_WRITE_EPS,
         "reingest_eps": reingest.eps().round(),
         "reingest_duplicates": r.reingest.duplicate,
@@ -490,9 +580,15 @@ fn report(r: &Report<'_>) {
         "peak_rss_pass": rss_mb.map(|mb| mb < TARGET_RSS_MB),
         "store_bytes_per_event": per_event.round(),
         "input_bytes_per_event": input_per_event.round(),
+        "load_avg": [r.load.0, r.load.1],
+        "cores": cores,
     });
     println!();
     println!("summary {summary}");
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 fn round1(x: f64) -> f64 {
