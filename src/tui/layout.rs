@@ -130,12 +130,20 @@ pub fn actor(area: Rect) -> ActorLayout {
     }
 }
 
+/// Body, status bar and footer. The status bar gets a second line (checks
+/// on one, outbox, limits, lease and keychain on the other) where there is
+/// room for it; on one line its segments drop by priority.
 fn split_bottom(area: Rect) -> [Rect; 3] {
+    let status_rows = if area.width >= WIDE_MIN_WIDTH && area.height >= 30 {
+        2
+    } else {
+        1
+    };
     let parts = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
             Constraint::Min(0),
-            Constraint::Length(1),
+            Constraint::Length(status_rows),
             Constraint::Length(1),
         ])
         .split(area);
@@ -167,6 +175,8 @@ mod tests {
         let narrow = main(Rect::new(0, 0, 80, 24), PaneId::Tokens);
         assert_eq!(narrow.collapsed, [true, true, false, true]);
         assert_eq!(narrow.panes[2].height, 22 - 3);
+        assert_eq!(wide.status.height, 2);
+        assert_eq!(narrow.status.height, 1);
         assert_eq!(narrow.list_height(PaneId::Tokens), 17);
     }
 

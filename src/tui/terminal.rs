@@ -139,6 +139,12 @@ impl<B: Backend, D: ConsoleData> Console<B, D> {
         &self.terminal
     }
 
+    /// For tests that swap the backend after a resize.
+    pub fn terminal_mut(&mut self) -> &mut Terminal<B> {
+        self.dirty = true;
+        &mut self.terminal
+    }
+
     /// Applies `action` and its follow-ups, then carries out the effects.
     pub fn dispatch(&mut self, action: Action) {
         let mut queue = vec![action];

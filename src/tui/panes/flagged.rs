@@ -9,7 +9,7 @@ use super::{ListPane, cell, render_list};
 use crate::tui::action::PaneId;
 use crate::tui::app::App;
 use crate::tui::format::age;
-use crate::tui::model::FlaggedActorRow;
+use crate::tui::model::{FlaggedActorRow, TriageState};
 use crate::tui::theme::Theme;
 
 pub fn render(app: &App, area: Rect, collapsed: bool, buf: &mut Buffer) {
@@ -26,14 +26,12 @@ pub fn render(app: &App, area: Rect, collapsed: bool, buf: &mut Buffer) {
 }
 
 fn spans(r: &FlaggedActorRow, w: usize, now: DateTime<Utc>, theme: &Theme) -> Vec<Span<'static>> {
-    let state_w = if w >= 70 { 9 } else { 0 };
+    // Narrow panes show the state abbreviated, so the actor keeps its room.
+    let wide = w >= 70;
+    let state_w = if wide { 9 } else { 4 };
     let fixed = 15 + 7 + 5 + state_w;
     let flex = w.saturating_sub(fixed);
-    let actor_w = if flex >= 30 {
-        flex * 3 / 5
-    } else {
-        flex.max(8).min(flex)
-    };
+    let actor_w = (flex * 3 / 5).max(flex.min(16));
     let types_w = flex.saturating_sub(actor_w);
     let sev = theme.severity(r.meta.severity);
     let types: Vec<String> = r
@@ -41,13 +39,10 @@ fn spans(r: &FlaggedActorRow, w: usize, now: DateTime<Utc>, theme: &Theme) -> Ve
         .iter()
         .map(|t| format!("+{t}"))
         .collect();
+    let rate = format!(" {}/h vs {:.1}", r.count, r.baseline);
     let mut out = vec![
         cell(r.meta.actor.shown().as_str(), actor_w, sev),
-        cell(
-            &format!(" {}/h vs {:.1}", r.count, r.baseline),
-            15,
-            theme.text(),
-        ),
+        cell(&rate, 15, theme.text()),
         cell(&format!(" {:.1}x", r.factor), 7, sev),
         cell(&format!(" {}", types.join(" ")), types_w, theme.warning()),
         cell(
@@ -56,12 +51,14 @@ fn spans(r: &FlaggedActorRow, w: usize, now: DateTime<Utc>, theme: &Theme) -> Ve
             theme.muted(),
         ),
     ];
-    if state_w > 0 {
-        out.push(cell(
-            &format!(" {}", r.meta.state.label()),
-            state_w,
-            theme.muted(),
-        ));
-    }
+    let state = match (&r.meta.state, wide) {
+        (TriageState::Open, _) => "",
+        (state, true) => state.label(),
+        (TriageState::Acknowledged { .. }, false) => "ack",
+        (TriageState::Snoozed { .. }, false) => "snz",
+        (TriageState::Resolved { .. }, false) => "res",
+        (TriageState::Investigating, false) => "inv",
+    };
+    out.push(cell(&format!(" {state}"), state_w, theme.muted()));
     out
 }

@@ -30,7 +30,7 @@ pub fn render(app: &App, area: Rect, collapsed: bool, buf: &mut Buffer) {
 
 fn spans(r: &InvestigationRow, w: usize, theme: &Theme) -> Vec<Span<'static>> {
     let verdict_w = 22;
-    let status_w = 8;
+    let status_w = 10;
     let flex = w.saturating_sub(verdict_w + status_w);
     let label_w = 8.min(flex);
     let actor_w = (flex.saturating_sub(label_w) * 2 / 5)
@@ -40,7 +40,7 @@ fn spans(r: &InvestigationRow, w: usize, theme: &Theme) -> Vec<Span<'static>> {
     let sev = theme.severity(r.verdict.severity());
     let status = match r.status {
         InvestigationStatus::Running => Span::styled(" running", theme.muted()),
-        InvestigationStatus::Draft => Span::styled(" DRAFT  ", theme.new_marker()),
+        InvestigationStatus::Draft => Span::styled(" DRAFT", theme.new_marker()),
         InvestigationStatus::Approved => Span::styled(" approved", theme.ok()),
         InvestigationStatus::Published => Span::styled(" published", theme.ok()),
     };
@@ -68,7 +68,7 @@ fn spans(r: &InvestigationRow, w: usize, theme: &Theme) -> Vec<Span<'static>> {
         let text = d
             .link
             .as_ref()
-            .map_or("page".to_owned(), |l| format!(" {}", l.url));
+            .map_or(" page".to_owned(), |l| format!(" {}", l.label));
         out.push(cell(&text, link_w.saturating_sub(2), theme.link()));
     }
     out

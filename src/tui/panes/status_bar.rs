@@ -1,6 +1,7 @@
 //! The status bar: each check's last and next run and last error,
 //! rate-limit waits, outbox depth and dead letters, the lease holder and
-//! the keychain. Segments drop by priority when the terminal is narrow.
+//! the keychain. On two lines, checks go on the first and the rest on the
+//! second; on one line, details and then whole segments drop by priority.
 
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
@@ -13,125 +14,192 @@ use crate::tui::format::{clock, fit, until};
 use crate::tui::model::{KeychainStatus, StatusSnapshot};
 use crate::tui::theme::Theme;
 
-/// Higher survives longer when space runs out.
-type Priority = u8;
+/// One part of the bar. `detail` is dropped before the segment itself.
+struct Segment {
+    /// Higher survives longer when space runs out.
+    priority: u8,
+    core: Vec<Span<'static>>,
+    detail: Vec<Span<'static>>,
+}
+
+const SEPARATOR: &str = " │ ";
+const SEPARATOR_CELLS: usize = 3;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme();
     buf.set_style(area, theme.status_bar());
-    let segments = segments(&app.tables().status, app.now(), theme);
-    let line = fit_segments(segments, usize::from(area.width), theme);
-    line.style(theme.status_bar()).render(area, buf);
+    let status = &app.tables().status;
+    let (checks, others) = (
+        checks(status, app.now(), theme),
+        others(status, app.now(), theme),
+    );
+    let width = usize::from(area.width);
+    if area.height >= 2 {
+        let first = Rect { height: 1, ..area };
+        let second = Rect {
+            y: area.y + 1,
+            height: 1,
+            ..area
+        };
+        fit_segments(checks, width, theme).render(first, buf);
+        fit_segments(others, width, theme).render(second, buf);
+    } else {
+        let mut all = checks;
+        all.extend(others);
+        fit_segments(all, width, theme).render(area, buf);
+    }
 }
 
-fn segments(
-    status: &StatusSnapshot,
-    now: DateTime<Utc>,
-    theme: &Theme,
-) -> Vec<(Priority, Vec<Span<'static>>)> {
+fn checks(status: &StatusSnapshot, now: DateTime<Utc>, theme: &Theme) -> Vec<Segment> {
     let mut out = Vec::new();
     for check in &status.checks {
-        let name = check.workflow.as_str();
-        let mut spans = vec![Span::raw(format!("{name} "))];
+        let mut core = vec![Span::styled(
+            format!("{} ", check.workflow.as_str()),
+            theme.status_bar(),
+        )];
+        let mut detail = Vec::new();
         if !check.enabled {
-            spans.push(Span::styled("paused", theme.warning()));
-            out.push((3, spans));
+            core.push(Span::styled("paused", theme.warning()));
+            out.push(Segment {
+                priority: 3,
+                core,
+                detail,
+            });
             continue;
         }
-        match check.last_run {
-            Some(t) => spans.push(Span::raw(clock(t))),
-            None => spans.push(Span::raw("never")),
-        }
-        let failed = check.last_error.is_some();
+        core.push(Span::styled(
+            check.last_run.map_or("never".to_owned(), clock),
+            theme.status_bar(),
+        ));
         match &check.last_error {
             Some(err) => {
-                spans.push(Span::styled(" ✖ ", theme.error()));
-                spans.push(Span::styled(
-                    fit(err.as_str(), 28).into_owned(),
+                core.push(Span::styled(" ✖", theme.error()));
+                detail.push(Span::styled(
+                    format!(" {}", fit(err.as_str(), 40)),
                     theme.error(),
                 ));
             }
-            None if check.last_run.is_some() => spans.push(Span::styled(" ✓", theme.ok())),
+            None if check.last_run.is_some() => core.push(Span::styled(" ✓", theme.ok())),
             None => {}
         }
         if let Some(next) = check.next_run {
-            spans.push(Span::raw(format!(" next {}", until(now, next))));
-        }
-        out.push((if failed { 6 } else { 2 }, spans));
-    }
-    for wait in &status.rate_limits {
-        if wait.until > now {
-            out.push((
-                4,
-                vec![Span::styled(
-                    format!(
-                        "⏳ {} {}",
-                        fit(wait.service.as_str(), 16),
-                        until(now, wait.until)
-                    ),
-                    theme.warning(),
-                )],
+            detail.push(Span::styled(
+                format!(" next {}", until(now, next)),
+                theme.status_bar(),
             ));
         }
+        let priority = if check.last_error.is_some() { 6 } else { 2 };
+        out.push(Segment {
+            priority,
+            core,
+            detail,
+        });
+    }
+    out
+}
+
+fn others(status: &StatusSnapshot, now: DateTime<Utc>, theme: &Theme) -> Vec<Segment> {
+    let mut out = Vec::new();
+    for wait in status.rate_limits.iter().filter(|w| w.until > now) {
+        out.push(Segment {
+            priority: 4,
+            core: vec![Span::styled(
+                format!(
+                    "⏳ {} {}",
+                    fit(wait.service.as_str(), 16),
+                    until(now, wait.until)
+                ),
+                theme.warning(),
+            )],
+            detail: Vec::new(),
+        });
     }
     let dead = status.outbox_dead;
-    out.push((
-        if dead > 0 { 7 } else { 5 },
-        vec![
-            Span::raw(format!("outbox {} queued ", status.outbox_queued)),
+    out.push(Segment {
+        priority: if dead > 0 { 7 } else { 5 },
+        core: vec![
+            Span::styled(
+                format!("outbox {} queued ", status.outbox_queued),
+                theme.status_bar(),
+            ),
             Span::styled(
                 format!("{dead} dead"),
                 if dead > 0 { theme.error() } else { theme.ok() },
             ),
         ],
-    ));
+        detail: Vec::new(),
+    });
     let lease = match (&status.lease.holder, status.lease.ours) {
-        (_, true) => Span::styled("engine: here", theme.ok()),
-        (Some(holder), false) => Span::raw(format!("engine: {}", fit(holder.as_str(), 24))),
-        (None, false) => Span::styled("engine: none", theme.warning()),
+        (_, true) => Span::styled("lease: here", theme.ok()),
+        (Some(holder), false) => Span::styled(
+            format!("lease: {}", fit(holder.as_str(), 24)),
+            theme.status_bar(),
+        ),
+        (None, false) => Span::styled("lease: nobody", theme.warning()),
     };
-    out.push((3, vec![lease]));
-    let keychain = match &status.keychain {
-        KeychainStatus::Available => Span::styled("keychain ✓", theme.ok()),
-        KeychainStatus::EnvironmentOnly => Span::styled("keychain: env only", theme.warning()),
-        KeychainStatus::Unavailable(why) => Span::styled(
-            format!("keychain ✖ {}", fit(why.as_str(), 24)),
-            theme.error(),
+    out.push(Segment {
+        priority: 3,
+        core: vec![lease],
+        detail: Vec::new(),
+    });
+    let (core, detail) = match &status.keychain {
+        KeychainStatus::Available => (Span::styled("keychain ✓", theme.ok()), None),
+        KeychainStatus::EnvironmentOnly => {
+            (Span::styled("keychain: env only", theme.warning()), None)
+        }
+        KeychainStatus::Unavailable(why) => (
+            Span::styled("keychain ✖", theme.error()),
+            Some(Span::styled(
+                format!(" {}", fit(why.as_str(), 30)),
+                theme.error(),
+            )),
         ),
     };
-    out.push((4, vec![keychain]));
+    out.push(Segment {
+        priority: 4,
+        core: vec![core],
+        detail: detail.into_iter().collect(),
+    });
     out
 }
 
-/// Drops the lowest-priority segments until the rest fit in `width`.
-fn fit_segments(
-    mut segments: Vec<(Priority, Vec<Span<'static>>)>,
-    width: usize,
-    theme: &Theme,
-) -> Line<'static> {
-    const SEP: &str = " │ ";
-    let total = |segs: &[(Priority, Vec<Span>)]| -> usize {
+fn width(segments: &[Segment]) -> usize {
+    let cells: usize = segments
+        .iter()
+        .flat_map(|s| s.core.iter().chain(&s.detail))
+        .map(Span::width)
+        .sum();
+    1 + cells + SEPARATOR_CELLS * segments.len().saturating_sub(1)
+}
+
+/// Drops details, then segments, lowest priority (then rightmost) first,
+/// until the rest fit in `max`.
+fn fit_segments(mut segments: Vec<Segment>, max: usize, theme: &Theme) -> Line<'static> {
+    let lowest = |segs: &[Segment], with_detail: bool| {
         segs.iter()
-            .map(|(_, s)| s.iter().map(Span::width).sum::<usize>())
-            .sum::<usize>()
-            + SEP.len().saturating_sub(2) * 3 * segs.len()
-            + 1
-    };
-    while segments.len() > 1 && total(&segments) > width {
-        let lowest = segments
-            .iter()
             .enumerate()
-            .min_by_key(|(i, (p, _))| (*p, std::cmp::Reverse(*i)))
+            .filter(|(_, s)| !with_detail || !s.detail.is_empty())
+            .min_by_key(|(i, s)| (s.priority, std::cmp::Reverse(*i)))
             .map(|(i, _)| i)
-            .unwrap_or(0);
-        segments.remove(lowest);
-    }
-    let mut spans = vec![Span::raw(" ")];
-    for (i, (_, seg)) in segments.into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled(SEP, theme.status_bar()));
+    };
+    while width(&segments) > max {
+        if let Some(i) = lowest(&segments, true) {
+            segments[i].detail.clear();
+        } else if segments.len() > 1
+            && let Some(i) = lowest(&segments, false)
+        {
+            segments.remove(i);
+        } else {
+            break;
         }
-        spans.extend(seg);
+    }
+    let mut spans = vec![Span::styled(" ", theme.status_bar())];
+    for (i, seg) in segments.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(SEPARATOR, theme.status_bar()));
+        }
+        spans.extend(seg.core);
+        spans.extend(seg.detail);
     }
     Line::from(spans)
 }

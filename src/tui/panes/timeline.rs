@@ -150,11 +150,8 @@ fn row_line(
     } else {
         "↪"
     };
-    let marker_w = if markers.is_empty() {
-        0
-    } else {
-        (width / 3).clamp(10, 30)
-    };
+    // Fixed per width, not per row, so the columns line up.
+    let marker_w = (width / 3).clamp(10, 30).min(width / 2);
     let flex = width.saturating_sub(time_w + 3 + 2 + marker_w);
     let verb_w = (flex * 2 / 5).clamp(4, 22).min(flex);
     let resource_w = flex.saturating_sub(verb_w);

@@ -29,9 +29,15 @@ impl ConfirmPopup {
     }
 
     pub fn render(&self, keymap: &Keymap, area: Rect, buf: &mut Buffer, theme: &Theme) {
-        let height = u16::try_from(self.lines.len())
-            .unwrap_or(u16::MAX)
-            .saturating_add(4);
+        // Size to the wrapped message, so the keys line is never cut off.
+        let width = centered(area, 60, 0, 50, 0).width;
+        let inner = usize::from(width.saturating_sub(2)).max(1);
+        let rows: usize = self
+            .lines
+            .iter()
+            .map(|l| crate::tui::format::width(l).div_ceil(inner).max(1))
+            .sum();
+        let height = u16::try_from(rows + 4).unwrap_or(u16::MAX);
         let rect = centered(area, 60, 0, 50, height);
         Clear.render(rect, buf);
         let block = Block::default()

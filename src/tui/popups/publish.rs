@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
 use crate::tui::app::App;
+use crate::tui::format::fit;
 use crate::tui::layout::{WIDE_MIN_WIDTH, centered};
 use crate::tui::model::{DraftId, DraftView, PagerDutyAction, PublishTarget};
 use crate::tui::panes::delivery_span;
@@ -100,14 +101,28 @@ impl PublishPopup {
                     spans.push(delivery_span(&d.state, theme));
                     if let Some(link) = &d.link {
                         spans.push(Span::raw(" "));
-                        spans.push(Span::styled(link.url.to_string(), theme.link()));
+                        spans.push(Span::styled(link.label.to_string(), theme.link()));
                     }
                 }
                 None => spans.push(Span::styled(" not sent", theme.muted())),
             }
             lines.push(Line::from(spans));
         }
-        Paragraph::new(lines).render(area, buf);
+        let selected = PublishTarget::ALL[self.selected.min(PublishTarget::ALL.len() - 1)];
+        let link = draft.and_then(|d| {
+            d.deliveries
+                .iter()
+                .rev()
+                .filter(|del| del.sink == selected.sink())
+                .find_map(|del| del.link.as_ref())
+        });
+        if let Some(link) = link {
+            lines.push(Line::default());
+            lines.push(Line::styled(link.url.to_string(), theme.link()));
+        }
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .render(area, buf);
     }
 
     fn render_preview(
@@ -153,7 +168,16 @@ impl PublishPopup {
                 };
                 lines.push(Line::styled(what, theme.text()));
             }
-            _ => lines.extend(body.lines().map(|l| Line::styled(l, theme.text()))),
+            // Only what can show: a report body may be megabytes of attacker text.
+            _ => {
+                let rows = usize::from(area.height);
+                let cells = rows * usize::from(area.width);
+                lines.extend(
+                    body.lines()
+                        .take(rows)
+                        .map(|l| Line::styled(fit(l, cells).into_owned(), theme.text())),
+                );
+            }
         }
         Paragraph::new(lines)
             .block(block)
