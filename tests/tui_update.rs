@@ -724,9 +724,9 @@ fn delivery_events_update_state_and_link() {
         }),
     );
     let draft = &app.tables().drafts[&DraftId::new("inv-12")];
-    assert_eq!(draft.deliveries, [delivered.clone()]);
+    assert_eq!(draft.deliveries, std::slice::from_ref(&delivered));
     let row = &app.tables().investigations[0];
-    assert_eq!(row.deliveries, [delivered.clone()]);
+    assert_eq!(row.deliveries, std::slice::from_ref(&delivered));
     let dead = Delivery {
         state: DeliveryState::DeadLetter {
             error: SafeText::new("401"),
