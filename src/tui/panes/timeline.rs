@@ -31,22 +31,19 @@ pub fn render(app: &App, view: &ActorView, area: Rect, buf: &mut Buffer) {
     let focused = view.focus == ActorPane::Timeline;
     let title = match &view.summary {
         Some(s) => {
-            let sources: Vec<&str> = s.sources.iter().map(|s| s.as_str()).collect();
-            let span = match (s.from, s.to) {
-                (Some(a), Some(b)) => format!(
-                    " · {}",
-                    crate::tui::format::duration(std::time::Duration::from_secs(
-                        (b - a).num_seconds().max(0).unsigned_abs()
-                    ),)
-                ),
-                _ => String::new(),
-            };
-            format!(
-                " {}{span} · {} · {} events ",
-                s.actor.shown(),
-                sources.join("+"),
-                s.total
-            )
+            let mut parts = vec![s.actor.shown().to_string()];
+            if let (Some(from), Some(to)) = (s.from, s.to) {
+                let secs = (to - from).num_seconds().max(0).unsigned_abs();
+                parts.push(crate::tui::format::duration(
+                    std::time::Duration::from_secs(secs),
+                ));
+            }
+            if !s.sources.is_empty() {
+                let sources: Vec<&str> = s.sources.iter().map(|s| s.as_str()).collect();
+                parts.push(sources.join("+"));
+            }
+            parts.push(format!("{} events", s.total));
+            format!(" {} ", parts.join(" · "))
         }
         None => format!(" {} · loading… ", view.actor.shown()),
     };
