@@ -15,3 +15,4 @@ pub mod secrets;
 pub mod sources;
 pub mod store;
 pub mod synth;
+pub mod tui;
