@@ -15,4 +15,5 @@ pub mod sanitize;
 pub mod secrets;
 pub mod sources;
 pub mod store;
+pub mod synth;
 pub mod webhook;

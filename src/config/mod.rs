@@ -34,7 +34,9 @@ pub use error::{ConfigError, InvalidConfig, Location};
 pub use investigation::{
     IdentityAliases, InvestigationConfig, WebhookAuthMode, WebhookConfig, WebhookFieldMap,
 };
-pub use runtime::{AgentConfig, AgentProvider, AnalystConfig, ChecksConfig, HttpConfig};
+pub use runtime::{
+    AgentConfig, AgentProvider, AnalystConfig, BaselineEngine, ChecksConfig, HttpConfig,
+};
 pub use sinks::{
     ConfluenceConfig, LinearConfig, LinearLabels, ObjectLockMode, PagerDutyConfig, S3Config,
 };

@@ -21,6 +21,7 @@ mod checkpoints;
 mod drafts;
 mod events;
 mod migrations;
+mod token_scopes;
 mod webhook_deliveries;
 
 use std::fmt;
