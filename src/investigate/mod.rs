@@ -17,6 +17,7 @@ pub mod context;
 pub mod draft;
 pub mod heuristic;
 pub mod identity;
+pub mod live;
 pub mod llm;
 pub mod markers;
 pub mod render;

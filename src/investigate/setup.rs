@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::secrets::{Credential, Resolver, SecretsError};
 
 use super::draft::{Investigator, SharedStore};
+use super::live;
 use super::llm::{LlmAgent, LlmSetupError};
 
 /// The agent name the investigation reads from `[agents.<name>]`.
@@ -43,5 +44,13 @@ pub fn investigator(
     } else {
         None
     };
-    Ok(Investigator::new(store, config.investigation.clone()).with_agent(agent))
+    let mut investigator = Investigator::new(store, config.investigation.clone()).with_agent(agent);
+    if config.investigation.live_queries {
+        let (sources, notes) = live::sources(config, secrets);
+        for note in notes {
+            tracing::info!(%note, "investigation live queries");
+        }
+        investigator = investigator.with_live_sources(sources, config.http.request_timeout.get());
+    }
+    Ok(investigator)
 }
