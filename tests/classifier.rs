@@ -11,7 +11,11 @@ use soc_tui::investigate::{InvestigationRequest, Investigator, NextStep, Report,
 use soc_tui::model::AuditEvent;
 use soc_tui::store::{DraftStatus, Store};
 
-async fn investigate(actor: &str, at: DateTime<Utc>, events: Vec<AuditEvent>) -> (Report, Arc<Mutex<Store>>) {
+async fn investigate(
+    actor: &str,
+    at: DateTime<Utc>,
+    events: Vec<AuditEvent>,
+) -> (Report, Arc<Mutex<Store>>) {
     let mut store = Store::open_in_memory().unwrap();
     store.insert_events(&events).unwrap();
     let store = Arc::new(Mutex::new(store));
@@ -25,7 +29,12 @@ async fn investigate(actor: &str, at: DateTime<Utc>, events: Vec<AuditEvent>) ->
 }
 
 fn factor_names(report: &Report) -> Vec<String> {
-    report.heuristic.factors.iter().map(|f| f.name.clone()).collect()
+    report
+        .heuristic
+        .factors
+        .iter()
+        .map(|f| f.name.clone())
+        .collect()
 }
 
 #[tokio::test]
@@ -33,7 +42,12 @@ async fn a_compromised_admin_is_likely_malicious_with_high_confidence() {
     let (actor, at, events) = scenarios::compromised_admin();
     let (report, store) = investigate(&actor, at, events).await;
     let a = &report.assessment;
-    assert_eq!(a.verdict, Verdict::LikelyMalicious, "{:#?}", report.heuristic.factors);
+    assert_eq!(
+        a.verdict,
+        Verdict::LikelyMalicious,
+        "{:#?}",
+        report.heuristic.factors
+    );
     assert!(a.confidence >= 0.85, "confidence {}", a.confidence);
     let names = factor_names(&report).join("\n");
     for expected in [
@@ -48,7 +62,11 @@ async fn a_compromised_admin_is_likely_malicious_with_high_confidence() {
         assert!(names.contains(expected), "missing {expected:?} in\n{names}");
     }
     // Every indicator cites events that are in the timeline.
-    let refs: Vec<&str> = report.timeline.iter().map(|r| r.event_ref.as_str()).collect();
+    let refs: Vec<&str> = report
+        .timeline
+        .iter()
+        .map(|r| r.event_ref.as_str())
+        .collect();
     for indicator in &a.indicators {
         assert!(!indicator.event_refs.is_empty(), "{indicator:?}");
         for r in &indicator.event_refs {
@@ -63,7 +81,11 @@ async fn a_compromised_admin_is_likely_malicious_with_high_confidence() {
         "{:?}",
         a.next_steps
     );
-    assert!(a.next_steps.iter().any(|s| matches!(s, NextStep::RemoveRole { role, .. } if role.contains("bob"))));
+    assert!(
+        a.next_steps
+            .iter()
+            .any(|s| matches!(s, NextStep::RemoveRole { role, .. } if role.contains("bob")))
+    );
     let row = store.lock().unwrap().draft(report.id).unwrap().unwrap();
     assert_eq!(row.status, DraftStatus::Draft);
     assert_eq!(row.verdict.as_deref(), Some("likely_malicious"));
@@ -74,14 +96,34 @@ async fn a_clumsy_but_legitimate_change_is_a_misconfiguration() {
     let (actor, at, events) = scenarios::clumsy_change();
     let (report, _) = investigate(&actor, at, events).await;
     let a = &report.assessment;
-    assert_eq!(a.verdict, Verdict::Misconfiguration, "{:#?}", report.heuristic.factors);
+    assert_eq!(
+        a.verdict,
+        Verdict::Misconfiguration,
+        "{:#?}",
+        report.heuristic.factors
+    );
     assert!(a.confidence >= 0.6, "confidence {}", a.confidence);
     let names = factor_names(&report).join("\n");
-    assert!(names.contains("Every deleted resource was created again"), "{names}");
-    assert!(names.contains("Only IP addresses seen before the window"), "{names}");
+    assert!(
+        names.contains("Every deleted resource was created again"),
+        "{names}"
+    );
+    assert!(
+        names.contains("Only IP addresses seen before the window"),
+        "{names}"
+    );
     assert!(names.contains("Only the actor's usual hours"), "{names}");
-    assert!(matches!(a.next_steps[0], NextStep::ContactActor { .. }), "{:?}", a.next_steps);
-    assert!(report.sequences.iter().any(|s| s.event_refs == ["dd:dd-frank-del", "dd:dd-frank-create"]));
+    assert!(
+        matches!(a.next_steps[0], NextStep::ContactActor { .. }),
+        "{:?}",
+        a.next_steps
+    );
+    assert!(
+        report
+            .sequences
+            .iter()
+            .any(|s| s.event_refs == ["dd:dd-frank-del", "dd:dd-frank-create"])
+    );
 }
 
 #[tokio::test]
@@ -89,7 +131,12 @@ async fn a_routine_nightly_job_is_benign() {
     let (actor, at, events) = scenarios::nightly_job();
     let (report, _) = investigate(&actor, at, events).await;
     let a = &report.assessment;
-    assert_eq!(a.verdict, Verdict::Benign, "{:#?}", report.heuristic.factors);
+    assert_eq!(
+        a.verdict,
+        Verdict::Benign,
+        "{:#?}",
+        report.heuristic.factors
+    );
     assert!(a.confidence >= 0.8, "confidence {}", a.confidence);
     assert!(a.indicators.is_empty(), "{:?}", a.indicators);
     assert_eq!(a.next_steps, [NextStep::NoAction]);
@@ -102,11 +149,19 @@ async fn the_same_night_without_history_is_less_certain() {
     // The compromised-admin events alone: no history, so nothing is "first
     // seen" and the hours are judged against fixed working hours.
     let (actor, at, events) = scenarios::compromised_admin();
-    let window_only: Vec<AuditEvent> = events.into_iter().filter(|e| !e.id.starts_with("hist-")).collect();
+    let window_only: Vec<AuditEvent> = events
+        .into_iter()
+        .filter(|e| !e.id.starts_with("hist-"))
+        .collect();
     let (report, _) = investigate(&actor, at, window_only).await;
     assert!(report.assessment.verdict >= Verdict::Suspicious);
     let names = factor_names(&report).join("\n");
     assert!(!names.contains("First-seen IP"), "{names}");
     assert!(names.contains("usual hours unknown"), "{names}");
-    assert!(report.notes.iter().any(|n| n.contains("No activity of this actor before the window")));
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("No activity of this actor before the window"))
+    );
 }

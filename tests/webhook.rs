@@ -28,7 +28,11 @@ struct Receiver {
 async fn start(config: WebhookConfig, store: Store) -> Receiver {
     let store = Arc::new(Mutex::new(store));
     let investigator = Investigator::new(Arc::clone(&store), InvestigationConfig::default());
-    let state = Arc::new(WebhookState::new(config, Secret::new(SECRET.to_owned()), investigator));
+    let state = Arc::new(WebhookState::new(
+        config,
+        Secret::new(SECRET.to_owned()),
+        investigator,
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(serve(listener, state, std::future::pending()));
@@ -74,8 +78,14 @@ impl Receiver {
 
     async fn signed(&self, body: &[u8], delivery: &str) -> (u16, Value) {
         let signature = sign(SECRET.as_bytes(), Utc::now().timestamp(), body);
-        self.post(body, &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, delivery.to_owned())])
-            .await
+        self.post(
+            body,
+            &[
+                (SIGNATURE_HEADER, signature),
+                (DELIVERY_HEADER, delivery.to_owned()),
+            ],
+        )
+        .await
     }
 
     fn draft_count(&self) -> usize {
@@ -86,7 +96,14 @@ impl Receiver {
     async fn finished(&self, id: i64) -> DraftStatus {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let status = self.store.lock().unwrap().draft(id).unwrap().unwrap().status;
+            let status = self
+                .store
+                .lock()
+                .unwrap()
+                .draft(id)
+                .unwrap()
+                .unwrap()
+                .status;
             if status != DraftStatus::Running || Instant::now() > deadline {
                 return status;
             }
@@ -98,7 +115,11 @@ impl Receiver {
 fn assert_error(got: &(u16, Value), status: u16, code: &str) {
     assert_eq!(got.0, status, "{:?}", got.1);
     assert_eq!(got.1["error"], code, "{:?}", got.1);
-    assert!(got.1["message"].as_str().is_some_and(|m| !m.is_empty()), "{:?}", got.1);
+    assert!(
+        got.1["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{:?}",
+        got.1
+    );
 }
 
 #[tokio::test]
@@ -122,7 +143,12 @@ async fn a_wrong_mac_is_refused() {
     let r = start_default().await;
     let b = body();
     let signature = sign(b"some-other-secret", Utc::now().timestamp(), &b);
-    let got = r.post(&b, &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "d".into())]).await;
+    let got = r
+        .post(
+            &b,
+            &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "d".into())],
+        )
+        .await;
     assert_error(&got, 401, "bad_signature");
     let got = r.post(&b, &[(DELIVERY_HEADER, "d".into())]).await;
     assert_error(&got, 401, "missing_signature");
@@ -137,7 +163,12 @@ async fn a_body_changed_by_one_byte_is_refused() {
     let mut changed = b.clone();
     let at = changed.iter().position(|&c| c == b'm').unwrap();
     changed[at] = b'n';
-    let got = r.post(&changed, &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "d".into())]).await;
+    let got = r
+        .post(
+            &changed,
+            &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "d".into())],
+        )
+        .await;
     assert_error(&got, 401, "bad_signature");
     assert_eq!(r.draft_count(), 0);
 }
@@ -148,11 +179,21 @@ async fn a_stale_timestamp_is_refused() {
     let b = body();
     for offset in [-301, 301] {
         let signature = sign(SECRET.as_bytes(), Utc::now().timestamp() + offset, &b);
-        let got = r.post(&b, &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "d".into())]).await;
+        let got = r
+            .post(
+                &b,
+                &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "d".into())],
+            )
+            .await;
         assert_error(&got, 401, "stale_timestamp");
     }
     let signature = sign(SECRET.as_bytes(), Utc::now().timestamp() - 240, &b);
-    let got = r.post(&b, &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "d".into())]).await;
+    let got = r
+        .post(
+            &b,
+            &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "d".into())],
+        )
+        .await;
     assert_eq!(got.0, 202, "4 minutes is inside the window: {:?}", got.1);
 }
 
@@ -167,9 +208,22 @@ async fn a_replayed_delivery_is_refused_by_id_and_by_signature() {
     // The exact signed request captured and sent under a new id.
     let b = body_at("eve@example.com", scenarios::night());
     let signature = sign(SECRET.as_bytes(), Utc::now().timestamp(), &b);
-    let first = r.post(&b, &[(SIGNATURE_HEADER, signature.clone()), (DELIVERY_HEADER, "a".into())]).await;
+    let first = r
+        .post(
+            &b,
+            &[
+                (SIGNATURE_HEADER, signature.clone()),
+                (DELIVERY_HEADER, "a".into()),
+            ],
+        )
+        .await;
     assert_eq!(first.0, 202);
-    let again = r.post(&b, &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "b".into())]).await;
+    let again = r
+        .post(
+            &b,
+            &[(SIGNATURE_HEADER, signature), (DELIVERY_HEADER, "b".into())],
+        )
+        .await;
     assert_error(&again, 409, "replayed_signature");
     assert_eq!(r.draft_count(), 2);
 }
@@ -206,10 +260,26 @@ async fn malformed_json_and_missing_fields_are_bad_requests() {
     let r = start_default().await;
     let got = r.signed(b"{\"actor\": \"a@example.com\",", "m1").await;
     assert_error(&got, 400, "invalid_payload");
-    assert!(got.1["message"].as_str().unwrap().contains("not JSON"), "{:?}", got.1);
-    let got = r.signed(br#"{"action":"x","timestamp":"2026-11-19T03:00:00Z"}"#, "m2").await;
+    assert!(
+        got.1["message"].as_str().unwrap().contains("not JSON"),
+        "{:?}",
+        got.1
+    );
+    let got = r
+        .signed(
+            br#"{"action":"x","timestamp":"2026-11-19T03:00:00Z"}"#,
+            "m2",
+        )
+        .await;
     assert_error(&got, 400, "invalid_payload");
-    assert!(got.1["message"].as_str().unwrap().contains("`actor` is missing"), "{:?}", got.1);
+    assert!(
+        got.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("`actor` is missing"),
+        "{:?}",
+        got.1
+    );
     let got = r.signed(&body(), "bad id with spaces").await;
     assert_error(&got, 400, "bad_delivery_id");
     assert_eq!(r.draft_count(), 0);
@@ -242,10 +312,19 @@ async fn a_flood_is_answered_with_429_and_retry_after() {
     };
     let r = start(config, Store::open_in_memory().unwrap()).await;
     assert_eq!(r.signed(&body(), "r1").await.0, 202);
-    assert_eq!(r.signed(&body_at("x@example.com", scenarios::night()), "r2").await.0, 202);
+    assert_eq!(
+        r.signed(&body_at("x@example.com", scenarios::night()), "r2")
+            .await
+            .0,
+        202
+    );
     let response = r.http.post(&r.url).body("{}").send().await.unwrap();
     assert_eq!(response.status().as_u16(), 429);
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=31).contains(&retry), "{retry}");
     let value: Value = response.json().await.unwrap();
     assert_eq!(value["error"], "rate_limited");
@@ -258,8 +337,12 @@ async fn webhook_to_stored_draft_is_fast_for_ten_thousand_events() {
     let at = scenarios::night();
     let actor = "busy@example.com";
     let mut store = Store::open_in_memory().unwrap();
-    store.insert_events(&scenarios::office_history(actor, at, 14)).unwrap();
-    store.insert_events(&scenarios::busy_window(actor, at, 10_000)).unwrap();
+    store
+        .insert_events(&scenarios::office_history(actor, at, 14))
+        .unwrap();
+    store
+        .insert_events(&scenarios::busy_window(actor, at, 10_000))
+        .unwrap();
     let r = start(WebhookConfig::default(), store).await;
     let b = body_at(actor, at);
     let started = Instant::now();
@@ -269,11 +352,22 @@ async fn webhook_to_stored_draft_is_fast_for_ten_thousand_events() {
     assert_eq!(r.finished(id).await, DraftStatus::Draft);
     let elapsed = started.elapsed();
     let report: Value = serde_json::from_str(
-        r.store.lock().unwrap().draft(id).unwrap().unwrap().report_json.as_deref().unwrap(),
+        r.store
+            .lock()
+            .unwrap()
+            .draft(id)
+            .unwrap()
+            .unwrap()
+            .report_json
+            .as_deref()
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(report["stats"]["events"], 10_000);
-    eprintln!("webhook -> stored draft, 10,000 events in the window: {} ms", elapsed.as_millis());
+    eprintln!(
+        "webhook -> stored draft, 10,000 events in the window: {} ms",
+        elapsed.as_millis()
+    );
     // The target is 2 s for an optimized build (see benches/investigate.rs);
     // unoptimized test builds get headroom.
     let limit = if cfg!(debug_assertions) { 10 } else { 2 };

@@ -317,8 +317,18 @@ fn webhook(config: &Config) -> Result<(), Violation> {
 fn investigation(config: &Config) -> Result<(), Violation> {
     let inv = &config.investigation;
     positive("investigation.window_before", inv.window_before)?;
-    at_most("investigation.window_before", inv.window_before, 30 * 86_400, "30d")?;
-    at_most("investigation.window_after", inv.window_after, 7 * 86_400, "7d")?;
+    at_most(
+        "investigation.window_before",
+        inv.window_before,
+        30 * 86_400,
+        "30d",
+    )?;
+    at_most(
+        "investigation.window_after",
+        inv.window_after,
+        7 * 86_400,
+        "7d",
+    )?;
     at_most("investigation.history", inv.history, 365 * 86_400, "365d")?;
     if !(100..=1_000_000).contains(&inv.max_events) {
         return Err(violation(

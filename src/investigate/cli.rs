@@ -131,7 +131,9 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     }
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("expected an RFC 3339 time such as 2026-11-21T03:00:00Z, or `now` ({e})"))
+        .map_err(|e| {
+            format!("expected an RFC 3339 time such as 2026-11-21T03:00:00Z, or `now` ({e})")
+        })
 }
 
 fn parse_verdict(text: &str) -> Result<Verdict, String> {
@@ -139,7 +141,9 @@ fn parse_verdict(text: &str) -> Result<Verdict, String> {
 }
 
 fn parse_confidence(text: &str) -> Result<f64, String> {
-    let value: f64 = text.parse().map_err(|_| format!("{text:?} is not a number"))?;
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
     if (0.0..=1.0).contains(&value) {
         Ok(value)
     } else {
@@ -213,9 +217,12 @@ fn draft_id(text: &str) -> Result<i64> {
 }
 
 fn load(store: &Store, id: i64) -> Result<DraftRow> {
-    store
-        .draft(id)?
-        .ok_or_else(|| anyhow!("draft {} does not exist (see `soc-tui report list`)", draft_label(id)))
+    store.draft(id)?.ok_or_else(|| {
+        anyhow!(
+            "draft {} does not exist (see `soc-tui report list`)",
+            draft_label(id)
+        )
+    })
 }
 
 fn report_of(row: &DraftRow) -> Result<Report> {
@@ -225,10 +232,18 @@ fn report_of(row: &DraftRow) -> Result<Report> {
             draft_label(row.id),
             sanitize(row.error.as_deref().unwrap_or("no reason recorded"))
         ),
-        _ => anyhow!("draft {} is {} and has no report yet", draft_label(row.id), row.status),
+        _ => anyhow!(
+            "draft {} is {} and has no report yet",
+            draft_label(row.id),
+            row.status
+        ),
     })?;
-    serde_json::from_str(text)
-        .with_context(|| format!("draft {}: the stored report cannot be read", draft_label(row.id)))
+    serde_json::from_str(text).with_context(|| {
+        format!(
+            "draft {}: the stored report cannot be read",
+            draft_label(row.id)
+        )
+    })
 }
 
 fn list(paths: &Paths, status: Option<DraftStatus>, limit: usize, json: bool) -> Result<ExitCode> {
@@ -256,7 +271,11 @@ fn list(paths: &Paths, status: Option<DraftStatus>, limit: usize, json: bool) ->
             .and_then(|v| v.parse::<Verdict>().ok())
             .map(|v| format!("{v} {:.2}", r.confidence.unwrap_or_default()))
             .unwrap_or_else(|| "-".into());
-        let flag = if r.untrusted_output { "  [untrusted model output]" } else { "" };
+        let flag = if r.untrusted_output {
+            "  [untrusted model output]"
+        } else {
+            ""
+        };
         println!(
             "{:<8} {:<9} {:<32} {:<22} {}{flag}",
             draft_label(r.id),
@@ -309,7 +328,10 @@ fn approve(paths: &Paths, args: ApproveArgs) -> Result<ExitCode> {
         after.insert("verdict".into(), json!(verdict));
         report.assessment.verdict = verdict;
     }
-    if let Some(confidence) = args.confidence.filter(|c| *c != report.assessment.confidence) {
+    if let Some(confidence) = args
+        .confidence
+        .filter(|c| *c != report.assessment.confidence)
+    {
         before.insert("confidence".into(), json!(report.assessment.confidence));
         after.insert("confidence".into(), json!(confidence));
         report.assessment.confidence = confidence;

@@ -107,7 +107,7 @@ pub fn read_store(
     }
     let truncated = events.len() > config.max_events;
     if truncated {
-        events.sort_by(|a, b| a.time.cmp(&b.time));
+        events.sort_by_key(|e| e.time);
         events.truncate(config.max_events);
     }
     let (history_from, history_to) = window.history(config);
@@ -159,7 +159,13 @@ mod tests {
     use crate::model::{Action, ActionKind, Actor, Outcome, Resource};
     use chrono::TimeZone;
 
-    fn event(source: Source, id: &str, hour: u32, email: Option<&str>, actor_id: &str) -> AuditEvent {
+    fn event(
+        source: Source,
+        id: &str,
+        hour: u32,
+        email: Option<&str>,
+        actor_id: &str,
+    ) -> AuditEvent {
         AuditEvent {
             source,
             id: id.into(),
@@ -196,7 +202,13 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         store
             .insert_events(&[
-                event(Source::Cloudflare, "a", 10, Some("alice@example.com"), "cf-1"),
+                event(
+                    Source::Cloudflare,
+                    "a",
+                    10,
+                    Some("alice@example.com"),
+                    "cf-1",
+                ),
                 // Filed under the id: no email on this one.
                 event(Source::Cloudflare, "b", 11, None, "cf-1"),
                 event(Source::Cloudflare, "c", 11, None, "cf-2"),

@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{self, LiveSource, Window};
 use super::heuristic;
-use super::identity::IdentityResolver;
+use super::identity::{IdentityResolver, normalize_actor};
 use super::llm::{LlmAgent, SecondOpinion, second_opinion};
 use super::markers;
-use super::report::{AgentInfo, EngineInfo, FindingLink, IdentitySummary, Report, TriggerInfo, timeline_rows};
+use super::report::{
+    AgentInfo, EngineInfo, FindingLink, IdentitySummary, Report, TriggerInfo, timeline_rows,
+};
 use super::timeline::Timeline;
 use crate::config::InvestigationConfig;
 use crate::detect::Finding;
@@ -84,7 +86,7 @@ impl InvestigationRequest {
     /// An investigation asked for on the command line.
     pub fn from_cli(actor: &str, at: DateTime<Utc>) -> InvestigationRequest {
         InvestigationRequest {
-            actor: actor.trim().to_owned(),
+            actor: normalize_actor(actor),
             at,
             kind: TriggerKind::Cli,
             record: TriggerRecord {
@@ -176,7 +178,10 @@ impl Investigator {
         match self.try_run(id).await {
             Ok(report) => Ok(report),
             Err(err) => {
-                if !matches!(err, InvestigateError::NotRunning { .. } | InvestigateError::NoSuchDraft(_)) {
+                if !matches!(
+                    err,
+                    InvestigateError::NotRunning { .. } | InvestigateError::NoSuchDraft(_)
+                ) {
                     let message = err.to_string();
                     let _ = self
                         .blocking(move |store| Ok(store.fail_draft(id, &message, Utc::now())?))
@@ -211,12 +216,11 @@ impl Investigator {
                 status: row.status,
             });
         }
-        let record: TriggerRecord = serde_json::from_str(&row.trigger_json).map_err(|e| {
-            InvestigateError::BadTrigger {
+        let record: TriggerRecord =
+            serde_json::from_str(&row.trigger_json).map_err(|e| InvestigateError::BadTrigger {
                 id,
                 detail: e.to_string(),
-            }
-        })?;
+            })?;
         let window = Window::around(row.at, &self.config);
         let mut identity = self.resolver.resolve(&row.actor);
         let config = self.config.clone();
@@ -243,7 +247,10 @@ impl Investigator {
             if !live.is_empty() {
                 let keep = live.clone();
                 // Evidence fetched live is kept like polled events (idempotent).
-                if let Err(err) = self.blocking(move |store| Ok(store.insert_events(&keep)?)).await {
+                if let Err(err) = self
+                    .blocking(move |store| Ok(store.insert_events(&keep)?))
+                    .await
+                {
                     notes.push(format!("live events could not be stored: {err}"));
                 }
                 events.extend(live);
@@ -260,12 +267,17 @@ impl Investigator {
         }
         let heuristic = heuristic::classify(&timeline, &baseline, &identity.primary);
         let (assessment, engine) = match &self.agent {
-            None => (heuristic.clone(), EngineInfo {
-                verdict_from: "heuristic".into(),
-                ..EngineInfo::default()
-            }),
+            None => (
+                heuristic.clone(),
+                EngineInfo {
+                    verdict_from: "heuristic".into(),
+                    ..EngineInfo::default()
+                },
+            ),
             Some(agent) => {
-                let opinion = second_opinion(agent, &identity.primary, &timeline, &baseline, &heuristic).await;
+                let opinion =
+                    second_opinion(agent, &identity.primary, &timeline, &baseline, &heuristic)
+                        .await;
                 engine_outcome(agent, opinion, &heuristic)
             }
         };
@@ -287,7 +299,8 @@ impl Investigator {
             source_findings: record.findings,
             notes,
         };
-        let json = serde_json::to_string(&report).map_err(|e| InvestigateError::Task(e.to_string()))?;
+        let json =
+            serde_json::to_string(&report).map_err(|e| InvestigateError::Task(e.to_string()))?;
         let verdict = report.assessment.verdict.as_str();
         let confidence = report.assessment.confidence;
         let untrusted = report.engine.untrusted_output;

@@ -51,7 +51,13 @@ impl Scorer<'_> {
             .collect()
     }
 
-    fn add(&mut self, name: String, weight: f64, refs: Vec<String>, severity: Option<IndicatorSeverity>) {
+    fn add(
+        &mut self,
+        name: String,
+        weight: f64,
+        refs: Vec<String>,
+        severity: Option<IndicatorSeverity>,
+    ) {
         let refs: Vec<String> = refs.into_iter().take(MAX_REFS).collect();
         if let Some(severity) = severity
             && !refs.is_empty()
@@ -91,49 +97,99 @@ pub fn classify(timeline: &Timeline, baseline: &Baseline, actor: &str) -> Assess
 
     let credentials = s.refs_with(MarkerKind::CredentialCreated);
     if !credentials.is_empty() {
-        s.add(format!("Credential created ({})", credentials.len()), 1.0, credentials, Some(Medium));
+        s.add(
+            format!("Credential created ({})", credentials.len()),
+            1.0,
+            credentials,
+            Some(Medium),
+        );
     }
     let broad = s.refs_with(MarkerKind::BroadScope);
     if !broad.is_empty() {
-        s.add("Credential with broad scope (all zones or accounts)".into(), 1.5, broad, Some(High));
+        s.add(
+            "Credential with broad scope (all zones or accounts)".into(),
+            1.5,
+            broad,
+            Some(High),
+        );
     }
     let new_ips = s.refs_with(MarkerKind::NewIp);
     if !new_ips.is_empty() {
         let weight = if baseline.history_known { 1.5 } else { 0.5 };
-        s.add(format!("First-seen IP address ({})", new_ips.len()), weight, new_ips, Some(Medium));
+        s.add(
+            format!("First-seen IP address ({})", new_ips.len()),
+            weight,
+            new_ips,
+            Some(Medium),
+        );
     }
     let new_agents = s.refs_with(MarkerKind::NewUserAgent);
     if !new_agents.is_empty() {
-        s.add(format!("First-seen user agent ({})", new_agents.len()), 0.5, new_agents, Some(Low));
+        s.add(
+            format!("First-seen user agent ({})", new_agents.len()),
+            0.5,
+            new_agents,
+            Some(Low),
+        );
     }
     let off_hours = s.refs_with(MarkerKind::OffHours);
     if !off_hours.is_empty() {
         let (name, weight) = if baseline.usual_hours_known {
-            (format!("Activity outside the actor's usual hours ({} events)", off_hours.len()), 1.5)
+            (
+                format!(
+                    "Activity outside the actor's usual hours ({} events)",
+                    off_hours.len()
+                ),
+                1.5,
+            )
         } else {
-            (format!("Activity outside 06:00-22:00 UTC, usual hours unknown ({} events)", off_hours.len()), 0.5)
+            (
+                format!(
+                    "Activity outside 06:00-22:00 UTC, usual hours unknown ({} events)",
+                    off_hours.len()
+                ),
+                0.5,
+            )
         };
         s.add(name, weight, off_hours, Some(Medium));
     }
     let privilege = s.refs_with(MarkerKind::PrivilegeChange);
     if !privilege.is_empty() {
         let weight = if privilege.len() >= 3 { 2.0 } else { 1.5 };
-        s.add(format!("Privilege changes ({})", privilege.len()), weight, privilege, Some(High));
+        s.add(
+            format!("Privilege changes ({})", privilege.len()),
+            weight,
+            privilege,
+            Some(High),
+        );
     }
     let destructive = s.refs_with(MarkerKind::Destructive);
     if !destructive.is_empty() {
         let weight = if destructive.len() >= 3 { 2.0 } else { 1.0 };
-        s.add(format!("Destructive actions ({})", destructive.len()), weight, destructive.clone(), Some(Medium));
+        s.add(
+            format!("Destructive actions ({})", destructive.len()),
+            weight,
+            destructive.clone(),
+            Some(Medium),
+        );
     }
     let failed = s.refs_with(MarkerKind::Failed);
     if !failed.is_empty() {
         let weight = if failed.len() >= 3 { 1.0 } else { 0.25 };
-        s.add(format!("Failed attempts ({})", failed.len()), weight, failed.clone(), Some(Low));
+        s.add(
+            format!("Failed attempts ({})", failed.len()),
+            weight,
+            failed.clone(),
+            Some(Low),
+        );
     }
     let instructions = s.refs_with(MarkerKind::InstructionText);
     if !instructions.is_empty() {
         s.add(
-            format!("Text addressed to an AI assistant in the audit log ({})", instructions.len()),
+            format!(
+                "Text addressed to an AI assistant in the audit log ({})",
+                instructions.len()
+            ),
             2.0,
             instructions,
             Some(High),
@@ -143,7 +199,9 @@ pub fn classify(timeline: &Timeline, baseline: &Baseline, actor: &str) -> Assess
     let mut recreated: BTreeSet<String> = BTreeSet::new();
     for seq in &timeline.sequences {
         let (weight, severity) = match seq.kind {
-            SequenceKind::CredentialThenNewIpUse | SequenceKind::PrivilegeThenDestructive => (2.0, High),
+            SequenceKind::CredentialThenNewIpUse | SequenceKind::PrivilegeThenDestructive => {
+                (2.0, High)
+            }
             SequenceKind::FailuresThenSuccess => (1.5, Medium),
             SequenceKind::DeleteThenRecreate => {
                 if let Some(deletion) = seq.event_refs.first() {
@@ -152,22 +210,41 @@ pub fn classify(timeline: &Timeline, baseline: &Baseline, actor: &str) -> Assess
                 continue;
             }
         };
-        s.add(format!("Sequence: {}", seq.detail), weight, seq.event_refs.clone(), Some(severity));
+        s.add(
+            format!("Sequence: {}", seq.detail),
+            weight,
+            seq.event_refs.clone(),
+            Some(severity),
+        );
     }
-    let all_recreated = !destructive.is_empty() && destructive.iter().all(|r| recreated.contains(r));
+    let all_recreated =
+        !destructive.is_empty() && destructive.iter().all(|r| recreated.contains(r));
     if all_recreated {
         s.add(
-            format!("Every deleted resource was created again soon after ({})", recreated.len()),
+            format!(
+                "Every deleted resource was created again soon after ({})",
+                recreated.len()
+            ),
             -1.5,
             recreated.iter().cloned().collect(),
             None,
         );
     }
     if baseline.history_known && !timeline.entries.is_empty() && !s.has("First-seen IP") {
-        s.add("Only IP addresses seen before the window".into(), -1.0, Vec::new(), None);
+        s.add(
+            "Only IP addresses seen before the window".into(),
+            -1.0,
+            Vec::new(),
+            None,
+        );
     }
     if baseline.usual_hours_known && !timeline.entries.is_empty() && !s.has("Activity outside") {
-        s.add("Only the actor's usual hours".into(), -1.0, Vec::new(), None);
+        s.add(
+            "Only the actor's usual hours".into(),
+            -1.0,
+            Vec::new(),
+            None,
+        );
     }
 
     let score = s.score();
@@ -201,17 +278,29 @@ fn round2(x: f64) -> f64 {
 
 /// Confidence grows with the distance from the verdict's threshold and with
 /// how much history there was to compare against.
-fn confidence(verdict: Verdict, score: f64, baseline: &Baseline, s: &Scorer<'_>, recreated: bool) -> f64 {
+fn confidence(
+    verdict: Verdict,
+    score: f64,
+    baseline: &Baseline,
+    s: &Scorer<'_>,
+    recreated: bool,
+) -> f64 {
     let history_bonus = if baseline.usual_hours_known { 0.1 } else { 0.0 };
     let c = match verdict {
         Verdict::LikelyMalicious => 0.7 + 0.29 * (1.0 - (-(score - MALICIOUS_SCORE) / 4.0).exp()),
-        Verdict::Suspicious => 0.5 + 0.3 * ((score - SUSPICIOUS_SCORE) / (MALICIOUS_SCORE - SUSPICIOUS_SCORE)).min(1.0),
+        Verdict::Suspicious => {
+            0.5 + 0.3 * ((score - SUSPICIOUS_SCORE) / (MALICIOUS_SCORE - SUSPICIOUS_SCORE)).min(1.0)
+        }
         Verdict::Misconfiguration => {
             let fix = if recreated { 0.15 } else { 0.0 };
             0.5 + fix + history_bonus + 0.05 * (SUSPICIOUS_SCORE - score).clamp(0.0, 2.0)
         }
         Verdict::Benign => {
-            let quiet = if s.factors.iter().all(|f| f.weight <= 0.0) { 0.15 } else { 0.0 };
+            let quiet = if s.factors.iter().all(|f| f.weight <= 0.0) {
+                0.15
+            } else {
+                0.0
+            };
             let rich = if baseline.history_days >= 7 { 0.1 } else { 0.0 };
             0.55 + quiet + history_bonus + rich
         }
@@ -219,14 +308,20 @@ fn confidence(verdict: Verdict, score: f64, baseline: &Baseline, s: &Scorer<'_>,
     round2(c.clamp(0.0, 0.99))
 }
 
-fn next_steps(verdict: Verdict, timeline: &Timeline, recreated: &BTreeSet<String>) -> Vec<NextStep> {
+fn next_steps(
+    verdict: Verdict,
+    timeline: &Timeline,
+    recreated: &BTreeSet<String>,
+) -> Vec<NextStep> {
     let mut steps = Vec::new();
     match verdict {
         Verdict::LikelyMalicious | Verdict::Suspicious => {
             let mut seen = BTreeSet::new();
             for entry in &timeline.entries {
                 for marker in &entry.markers {
-                    let Some(subject) = &marker.subject else { continue };
+                    let Some(subject) = &marker.subject else {
+                        continue;
+                    };
                     let step = match marker.kind {
                         MarkerKind::CredentialCreated => NextStep::RevokeToken {
                             token: subject.clone(),
@@ -274,7 +369,7 @@ fn summary(actor: &str, verdict: Verdict, timeline: &Timeline, indicators: &[Ind
         stats.events, stats.cloudflare, stats.datadog, verdict
     );
     let mut top: Vec<&Indicator> = indicators.iter().collect();
-    top.sort_by(|a, b| b.severity.cmp(&a.severity));
+    top.sort_by_key(|i| std::cmp::Reverse(i.severity));
     if !top.is_empty() {
         let names: Vec<&str> = top.iter().take(4).map(|i| i.title.as_str()).collect();
         text.push_str(" Main indicators: ");

@@ -43,7 +43,10 @@ impl Identity {
     }
 
     fn len(&self) -> usize {
-        self.emails.len() + self.cloudflare_ids.len() + self.datadog_ids.len() + self.other_ids.len()
+        self.emails.len()
+            + self.cloudflare_ids.len()
+            + self.datadog_ids.len()
+            + self.other_ids.len()
     }
 
     /// Whether `event` was done by this person under any known name.
@@ -97,7 +100,12 @@ impl Identity {
                 .as_deref()
                 .map(normalize_email)
                 .filter(|e| !e.is_empty());
-            let id = event.actor.id.as_deref().map(str::trim).filter(|i| !i.is_empty());
+            let id = event
+                .actor
+                .id
+                .as_deref()
+                .map(str::trim)
+                .filter(|i| !i.is_empty());
             let email_known = email.as_ref().is_some_and(|e| self.emails.contains(e));
             let id_known = id.is_some_and(|i| self.has_id(i));
             if !(email_known || id_known) {
@@ -132,6 +140,17 @@ impl Identity {
     }
 }
 
+/// The form an actor is stored and shown in: emails lower-cased (as the
+/// store keys them), ids as given.
+pub fn normalize_actor(actor: &str) -> String {
+    let actor = actor.trim();
+    if actor.contains('@') {
+        normalize_email(actor)
+    } else {
+        actor.to_owned()
+    }
+}
+
 /// Email comparison is case-insensitive; the store keys are lower case too.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -157,11 +176,7 @@ impl IdentityResolver {
     /// The identity for `actor` (an email or an id) with every configured alias.
     pub fn resolve(&self, actor: &str) -> Identity {
         let actor = actor.trim();
-        let primary = if actor.contains('@') {
-            normalize_email(actor)
-        } else {
-            actor.to_owned()
-        };
+        let primary = normalize_actor(actor);
         let mut identity = Identity {
             primary: primary.clone(),
             ..Identity::default()
@@ -226,7 +241,10 @@ mod tests {
         for asked in ["alice@example.com", "ALICE.ADMIN@example.com", "u-dd-1"] {
             let identity = resolver.resolve(asked);
             assert!(identity.emails.contains("alice@example.com"), "{asked}");
-            assert!(identity.emails.contains("alice.admin@example.com"), "{asked}");
+            assert!(
+                identity.emails.contains("alice.admin@example.com"),
+                "{asked}"
+            );
             assert!(identity.other_ids.contains("u-dd-1"), "{asked}");
         }
         let stranger = resolver.resolve("bob@example.com");
@@ -238,16 +256,35 @@ mod tests {
         let resolver = IdentityResolver::new(&InvestigationConfig::default());
         let mut identity = resolver.resolve("alice@example.com");
         let events = [
-            event(Source::Cloudflare, "1", Some("alice@example.com"), Some("cf-7")),
-            event(Source::Datadog, "2", Some("ALICE@example.com"), Some("dd-uuid")),
-            event(Source::Datadog, "3", Some("mallory@example.com"), Some("dd-other")),
+            event(
+                Source::Cloudflare,
+                "1",
+                Some("alice@example.com"),
+                Some("cf-7"),
+            ),
+            event(
+                Source::Datadog,
+                "2",
+                Some("ALICE@example.com"),
+                Some("dd-uuid"),
+            ),
+            event(
+                Source::Datadog,
+                "3",
+                Some("mallory@example.com"),
+                Some("dd-other"),
+            ),
         ];
         let added = identity.absorb(&events);
         assert_eq!(added, ["cf-7", "dd-uuid"]);
         assert!(identity.cloudflare_ids.contains("cf-7"));
         assert!(identity.datadog_ids.contains("dd-uuid"));
         assert!(!identity.keys().contains(&"dd-other".to_owned()));
-        assert!(identity.provenance[0].contains("cf:1"), "{:?}", identity.provenance);
+        assert!(
+            identity.provenance[0].contains("cf:1"),
+            "{:?}",
+            identity.provenance
+        );
         // An id-only event of a known id is matched.
         assert!(identity.matches(&event(Source::Cloudflare, "4", None, Some("cf-7"))));
         // Absorbing again adds nothing.
@@ -258,7 +295,12 @@ mod tests {
     fn an_alias_of_unknown_source_is_typed_once_an_event_shows_it() {
         let resolver = IdentityResolver::new(&config_with_alias());
         let mut identity = resolver.resolve("alice@example.com");
-        identity.absorb(&[event(Source::Datadog, "9", Some("alice@example.com"), Some("u-dd-1"))]);
+        identity.absorb(&[event(
+            Source::Datadog,
+            "9",
+            Some("alice@example.com"),
+            Some("u-dd-1"),
+        )]);
         assert!(identity.datadog_ids.contains("u-dd-1"));
         assert!(!identity.other_ids.contains("u-dd-1"));
     }

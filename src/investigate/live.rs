@@ -145,8 +145,12 @@ pub fn sources(config: &Config, secrets: &Resolver<'_>) -> (Vec<Arc<dyn LiveSour
     };
     if config.cloudflare.is_configured() {
         let built = credential(Credential::CloudflareToken).and_then(|token| {
-            let http = http_client(Service::Cloudflare, config.cloudflare.api_base.as_str(), &config.http)
-                .map_err(|e| e.to_string())?;
+            let http = http_client(
+                Service::Cloudflare,
+                config.cloudflare.api_base.as_str(),
+                &config.http,
+            )
+            .map_err(|e| e.to_string())?;
             Ok(CloudflareLive {
                 client: CloudflareClient::new(http, token),
                 accounts: config
@@ -167,7 +171,8 @@ pub fn sources(config: &Config, secrets: &Resolver<'_>) -> (Vec<Arc<dyn LiveSour
         let built = credential(Credential::DatadogApiKey).and_then(|api| {
             let app = credential(Credential::DatadogAppKey)?;
             let base = config.datadog.resolved_api_base();
-            let http = http_client(Service::Datadog, base.as_str(), &config.http).map_err(|e| e.to_string())?;
+            let http = http_client(Service::Datadog, base.as_str(), &config.http)
+                .map_err(|e| e.to_string())?;
             Ok(DatadogLive {
                 client: DatadogClient::new(http, api, app),
             })

@@ -151,7 +151,9 @@ pub fn annotate(timeline: &mut Timeline, history: &ActorHistory) -> Baseline {
                 detail: if baseline.usual_hours_known {
                     format!("{hour:02}:xx UTC is outside this actor's usual hours")
                 } else {
-                    format!("{hour:02}:xx UTC is outside 06:00-22:00 UTC (usual hours not known yet)")
+                    format!(
+                        "{hour:02}:xx UTC is outside 06:00-22:00 UTC (usual hours not known yet)"
+                    )
                 },
                 subject: None,
             });
@@ -488,8 +490,7 @@ fn credential_then_new_ip(entries: &[TimelineEntry], new_ips: &HashSet<String>) 
                 let actor = &e.event.actor;
                 let same_id = token.id.is_some() && actor.token_id == token.id;
                 let same_name = token.name.is_some() && actor.token_name == token.name;
-                (same_id || same_name)
-                    && nonblank(&actor.ip).is_some_and(|ip| new_ips.contains(ip))
+                (same_id || same_name) && nonblank(&actor.ip).is_some_and(|ip| new_ips.contains(ip))
             })
             .collect();
         if let Some(first) = by_token.first() {
@@ -508,7 +509,9 @@ fn credential_then_new_ip(entries: &[TimelineEntry], new_ips: &HashSet<String>) 
         } else if let Some(ip) = from_new_ip {
             let followers: Vec<&TimelineEntry> = later
                 .iter()
-                .filter(|e| nonblank(&e.event.actor.ip) == Some(ip) && e.event.action.kind.is_change())
+                .filter(|e| {
+                    nonblank(&e.event.actor.ip) == Some(ip) && e.event.action.kind.is_change()
+                })
                 .collect();
             if followers.is_empty() {
                 continue;
@@ -541,7 +544,8 @@ fn privilege_then_destructive(entries: &[TimelineEntry]) -> Option<Sequence> {
     let deletions: Vec<&TimelineEntry> = entries[first..]
         .iter()
         .filter(|e| {
-            has_marker(e, MarkerKind::Destructive) && e.event.time - start <= PRIVILEGE_TO_DESTRUCTIVE
+            has_marker(e, MarkerKind::Destructive)
+                && e.event.time - start <= PRIVILEGE_TO_DESTRUCTIVE
         })
         .collect();
     if deletions.is_empty() {

@@ -196,7 +196,11 @@ pub fn to_storage(doc: &[Block]) -> String {
                 out.push_str("</ul>");
             }
             Block::List(items) | Block::Numbered(items) => {
-                let tag = if matches!(block, Block::Numbered(_)) { "ol" } else { "ul" };
+                let tag = if matches!(block, Block::Numbered(_)) {
+                    "ol"
+                } else {
+                    "ul"
+                };
                 let _ = write!(out, "<{tag}>");
                 for item in items {
                     let _ = write!(out, "<li>{}</li>", x(item));
@@ -251,15 +255,24 @@ mod tests {
     fn no_medium_lets_attacker_text_become_markup_or_escape_codes() {
         let doc = hostile_doc();
         let text = to_text(&doc);
-        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
         let markdown = to_markdown(&doc);
-        assert!(!markdown.contains("<script>") && !markdown.contains("](http"), "{markdown}");
+        assert!(
+            !markdown.contains("<script>") && !markdown.contains("](http"),
+            "{markdown}"
+        );
         assert!(!markdown.contains('\u{1b}'));
         // The only unescaped pipes are the table's own.
         let row = markdown.lines().find(|l| l.contains("script")).unwrap();
         assert!(row.starts_with("# "), "{row}");
         let storage = to_storage(&doc);
-        assert!(!storage.contains("<script>") && storage.contains("&lt;script&gt;"), "{storage}");
+        assert!(
+            !storage.contains("<script>") && storage.contains("&lt;script&gt;"),
+            "{storage}"
+        );
         assert!(!storage.contains('\u{1b}'));
     }
 

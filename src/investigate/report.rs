@@ -175,7 +175,11 @@ impl Report {
                 ("Anomaly time".into(), time_text(self.window.at)),
                 (
                     "Window".into(),
-                    format!("{} to {}", time_text(self.window.from), time_text(self.window.to)),
+                    format!(
+                        "{} to {}",
+                        time_text(self.window.from),
+                        time_text(self.window.to)
+                    ),
                 ),
                 ("Trigger".into(), self.trigger_text()),
                 ("Verdict from".into(), self.engine.verdict_from.clone()),
@@ -184,7 +188,10 @@ impl Report {
         if self.engine.untrusted_output {
             doc.push(Block::Warning(format!(
                 "untrusted_output: the model's answer was discarded: {}",
-                self.engine.untrusted_reason.as_deref().unwrap_or("no reason recorded")
+                self.engine
+                    .untrusted_reason
+                    .as_deref()
+                    .unwrap_or("no reason recorded")
             )));
         } else if let Some(fallback) = &self.engine.fallback {
             doc.push(Block::Warning(format!(
@@ -194,10 +201,7 @@ impl Report {
         doc.push(Block::Heading("Summary".into()));
         doc.push(Block::Paragraph(a.summary.clone()));
         doc.push(Block::Heading("Verdict".into()));
-        let mut verdict_lines = vec![format!(
-            "{} with confidence {:.2}",
-            a.verdict, a.confidence
-        )];
+        let mut verdict_lines = vec![format!("{} with confidence {:.2}", a.verdict, a.confidence)];
         if self.engine.verdict_from != "heuristic" {
             verdict_lines.push(format!(
                 "Heuristic engine: {} with confidence {:.2}",
@@ -207,7 +211,9 @@ impl Report {
         if let (Some(v), Some(c)) = (self.engine.model_verdict, self.engine.model_confidence)
             && self.engine.verdict_from == "heuristic"
         {
-            verdict_lines.push(format!("Model answer (not used): {v} with confidence {c:.2}"));
+            verdict_lines.push(format!(
+                "Model answer (not used): {v} with confidence {c:.2}"
+            ));
         }
         doc.push(Block::List(verdict_lines));
         if !self.heuristic.factors.is_empty() {
@@ -228,7 +234,9 @@ impl Report {
             });
         }
         doc.push(Block::Heading("Recommended next step".into()));
-        doc.push(Block::Numbered(a.next_steps.iter().map(|s| s.describe()).collect()));
+        doc.push(Block::Numbered(
+            a.next_steps.iter().map(|s| s.describe()).collect(),
+        ));
         doc.push(Block::Heading("Indicators".into()));
         if a.indicators.is_empty() {
             doc.push(Block::Paragraph("None.".into()));
@@ -269,10 +277,19 @@ impl Report {
             )));
         }
         doc.push(Block::Table {
-            headers: ["Time (UTC)", "Src", "Action", "Resource", "IP", "Outcome", "Markers", "Event"]
-                .iter()
-                .map(|h| (*h).to_owned())
-                .collect(),
+            headers: [
+                "Time (UTC)",
+                "Src",
+                "Action",
+                "Resource",
+                "IP",
+                "Outcome",
+                "Markers",
+                "Event",
+            ]
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect(),
             rows: self.timeline.iter().map(row_cells).collect(),
         });
         doc.push(Block::Heading("Source findings".into()));

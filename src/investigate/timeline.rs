@@ -56,7 +56,11 @@ impl Timeline {
             })
             .collect();
         entries.sort_by(|a, b| {
-            (a.event.time, a.event.source, &a.event.id).cmp(&(b.event.time, b.event.source, &b.event.id))
+            (a.event.time, a.event.source, &a.event.id).cmp(&(
+                b.event.time,
+                b.event.source,
+                &b.event.id,
+            ))
         });
         let duplicates = total - entries.len();
         Timeline {
@@ -85,7 +89,11 @@ impl Timeline {
             events: self.entries.len(),
             cloudflare: count(crate::model::Source::Cloudflare),
             datadog: count(crate::model::Source::Datadog),
-            marked: self.entries.iter().filter(|e| !e.markers.is_empty()).count(),
+            marked: self
+                .entries
+                .iter()
+                .filter(|e| !e.markers.is_empty())
+                .count(),
             duplicates: self.duplicates,
         }
     }
@@ -124,7 +132,11 @@ mod tests {
             event(Source::Cloudflare, "same", 3),
             event(Source::Datadog, "same", 3),
         ]);
-        let refs: Vec<&str> = timeline.entries.iter().map(|e| e.event_ref.as_str()).collect();
+        let refs: Vec<&str> = timeline
+            .entries
+            .iter()
+            .map(|e| e.event_ref.as_str())
+            .collect();
         assert_eq!(refs, ["cf:c1", "cf:same", "dd:same", "dd:d1"]);
         assert_eq!(timeline.duplicates, 1);
         let stats = timeline.stats();

@@ -158,7 +158,10 @@ mod tests {
             token: "deploy-all".into(),
             event_ref: "cf:1".into(),
         };
-        assert_eq!(step.describe(), "Revoke token \"deploy-all\" (created in cf:1)");
+        assert_eq!(
+            step.describe(),
+            "Revoke token \"deploy-all\" (created in cf:1)"
+        );
         let v = serde_json::to_value(&step).unwrap();
         assert_eq!(v["action"], "revoke_token");
     }

@@ -32,7 +32,11 @@ pub struct AnalystLogEntry {
 }
 
 impl Store {
-    pub fn append_analyst_log(&mut self, entry: &NewLogEntry<'_>, now: DateTime<Utc>) -> Result<i64> {
+    pub fn append_analyst_log(
+        &mut self,
+        entry: &NewLogEntry<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
         insert_log_entry(&self.conn, &self.path, entry, now)
     }
 

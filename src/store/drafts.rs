@@ -590,7 +590,10 @@ mod tests {
         let log = store.analyst_log(Some(&draft_label(id)), 10).unwrap();
         let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["edit", "approve"]);
-        assert_eq!(log[0].before.as_deref(), Some("{\"verdict\":\"suspicious\"}"));
+        assert_eq!(
+            log[0].before.as_deref(),
+            Some("{\"verdict\":\"suspicious\"}")
+        );
         assert_eq!(log[0].note.as_deref(), Some("known change"));
     }
 

@@ -105,7 +105,6 @@ CREATE TABLE token_scopes (
 ) WITHOUT ROWID;
 ";
 
-
 /// Investigation drafts, the analyst log and webhook deliveries.
 ///
 /// A draft is created (status `running`) in the same transaction as the

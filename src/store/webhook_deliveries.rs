@@ -130,7 +130,9 @@ mod tests {
         assert_eq!(store.drafts(None, 10).unwrap().len(), 1);
         // Unsigned deliveries (shared-secret mode) are keyed by id only.
         assert!(matches!(
-            store.accept_delivery("d3", None, &draft("d3"), now).unwrap(),
+            store
+                .accept_delivery("d3", None, &draft("d3"), now)
+                .unwrap(),
             Delivery::Accepted { .. }
         ));
     }

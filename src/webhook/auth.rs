@@ -36,13 +36,17 @@ type HmacSha256 = Hmac<Sha256>;
 /// and say what to fix without revealing anything about the secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    #[error("missing {SIGNATURE_HEADER} header (expected t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">)")]
+    #[error(
+        "missing {SIGNATURE_HEADER} header (expected t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">)"
+    )]
     MissingSignature,
     #[error("malformed {SIGNATURE_HEADER} header: {0}")]
     MalformedSignature(String),
     #[error("signature does not match the body")]
     BadSignature,
-    #[error("signature timestamp is {skew_secs}s away from the receiver's clock (at most {max_secs}s allowed)")]
+    #[error(
+        "signature timestamp is {skew_secs}s away from the receiver's clock (at most {max_secs}s allowed)"
+    )]
     StaleTimestamp { skew_secs: i64, max_secs: i64 },
     #[error("missing {SHARED_SECRET_HEADER} header")]
     MissingSharedSecret,
@@ -109,7 +113,11 @@ fn parse_header(text: &str) -> Result<SignatureHeader, AuthError> {
                 if timestamp.is_some() {
                     return Err(malformed("t= appears twice"));
                 }
-                timestamp = Some(value.parse::<i64>().map_err(|_| malformed("t= is not unix seconds"))?);
+                timestamp = Some(
+                    value
+                        .parse::<i64>()
+                        .map_err(|_| malformed("t= is not unix seconds"))?,
+                );
             }
             "v1" => {
                 let bytes = hex::decode(value).map_err(|_| malformed("v1= is not hex"))?;
@@ -180,7 +188,10 @@ pub fn verify_shared_secret(secret: &[u8], presented: Option<&str>) -> Result<()
 /// of the secret shows in the time taken.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let (da, db) = (Sha256::digest(a), Sha256::digest(b));
-    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    da.iter()
+        .zip(db.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 #[cfg(test)]
@@ -207,11 +218,20 @@ mod tests {
         let header = sign(SECRET, NOW, &body);
         let mut changed = body.clone();
         changed[3] ^= 1;
-        assert_eq!(verify_hmac(SECRET, Some(&header), &changed, NOW, 300), Err(AuthError::BadSignature));
-        assert_eq!(verify_hmac(b"other", Some(&header), &body, NOW, 300), Err(AuthError::BadSignature));
+        assert_eq!(
+            verify_hmac(SECRET, Some(&header), &changed, NOW, 300),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(
+            verify_hmac(b"other", Some(&header), &body, NOW, 300),
+            Err(AuthError::BadSignature)
+        );
         // Moving the timestamp breaks the MAC too: it is signed.
         let moved = header.replace(&NOW.to_string(), &(NOW + 1).to_string());
-        assert_eq!(verify_hmac(SECRET, Some(&moved), &body, NOW, 300), Err(AuthError::BadSignature));
+        assert_eq!(
+            verify_hmac(SECRET, Some(&moved), &body, NOW, 300),
+            Err(AuthError::BadSignature)
+        );
     }
 
     #[test]
@@ -220,10 +240,16 @@ mod tests {
         let old = sign(SECRET, NOW - 301, body);
         assert_eq!(
             verify_hmac(SECRET, Some(&old), body, NOW, 300),
-            Err(AuthError::StaleTimestamp { skew_secs: 301, max_secs: 300 })
+            Err(AuthError::StaleTimestamp {
+                skew_secs: 301,
+                max_secs: 300
+            })
         );
         let future = sign(SECRET, NOW + 400, body);
-        assert!(matches!(verify_hmac(SECRET, Some(&future), body, NOW, 300), Err(AuthError::StaleTimestamp { .. })));
+        assert!(matches!(
+            verify_hmac(SECRET, Some(&future), body, NOW, 300),
+            Err(AuthError::StaleTimestamp { .. })
+        ));
     }
 
     #[test]
@@ -248,15 +274,27 @@ mod tests {
             let err = verify_hmac(SECRET, Some(header.as_ref()), b"", NOW, 300).unwrap_err();
             assert!(err.to_string().contains(expect), "{header}: {err}");
         }
-        assert_eq!(verify_hmac(SECRET, None, b"", NOW, 300), Err(AuthError::MissingSignature));
+        assert_eq!(
+            verify_hmac(SECRET, None, b"", NOW, 300),
+            Err(AuthError::MissingSignature)
+        );
     }
 
     #[test]
     fn shared_secret_compares_exactly() {
         assert!(verify_shared_secret(SECRET, Some("whsec-test")).is_ok());
-        assert_eq!(verify_shared_secret(SECRET, Some("whsec-tesT")), Err(AuthError::BadSharedSecret));
-        assert_eq!(verify_shared_secret(SECRET, Some("whsec-test-longer")), Err(AuthError::BadSharedSecret));
-        assert_eq!(verify_shared_secret(SECRET, None), Err(AuthError::MissingSharedSecret));
+        assert_eq!(
+            verify_shared_secret(SECRET, Some("whsec-tesT")),
+            Err(AuthError::BadSharedSecret)
+        );
+        assert_eq!(
+            verify_shared_secret(SECRET, Some("whsec-test-longer")),
+            Err(AuthError::BadSharedSecret)
+        );
+        assert_eq!(
+            verify_shared_secret(SECRET, None),
+            Err(AuthError::MissingSharedSecret)
+        );
         assert!(constant_time_eq(b"", b""));
     }
 }

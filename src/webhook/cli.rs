@@ -74,10 +74,15 @@ fn serve(config: &Config, paths: &Paths) -> Result<ExitCode> {
     let secret = secret()?;
     paths.ensure_data_dir()?;
     let store_path = paths.store_file();
-    let store = Store::open(&store_path).with_context(|| format!("opening the store {}", store_path.display()))?;
+    let store = Store::open(&store_path)
+        .with_context(|| format!("opening the store {}", store_path.display()))?;
     let store = Arc::new(Mutex::new(store));
     let investigator = setup::investigator(config, store, &Resolver::system())?;
-    let state = Arc::new(WebhookState::new(config.webhook.clone(), secret, investigator));
+    let state = Arc::new(WebhookState::new(
+        config.webhook.clone(),
+        secret,
+        investigator,
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -89,7 +94,9 @@ fn serve(config: &Config, paths: &Paths) -> Result<ExitCode> {
                 config.webhook.bind, config.webhook.port
             )
         })?;
-        let address = listener.local_addr().context("reading the listen address")?;
+        let address = listener
+            .local_addr()
+            .context("reading the listen address")?;
         eprintln!(
             "soc-tui webhook: listening on http://{address}{ANOMALY_PATH} ({} mode); Ctrl-C stops",
             config.webhook.mode
@@ -124,13 +131,24 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-fn sign(config: &Config, path: &PathBuf, delivery: Option<String>, url: Option<String>) -> Result<ExitCode> {
+fn sign(
+    config: &Config,
+    path: &PathBuf,
+    delivery: Option<String>,
+    url: Option<String>,
+) -> Result<ExitCode> {
     let body = read_body(path)?;
     if let Err(err) = super::payload::parse(&body, &config.webhook.fields) {
         eprintln!("warning: the receiver will refuse this body: {err}");
     }
-    let delivery = delivery.unwrap_or_else(|| format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)));
-    let url = url.unwrap_or_else(|| format!("http://{}:{}{ANOMALY_PATH}", config.webhook.bind, config.webhook.port));
+    let delivery =
+        delivery.unwrap_or_else(|| format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)));
+    let url = url.unwrap_or_else(|| {
+        format!(
+            "http://{}:{}{ANOMALY_PATH}",
+            config.webhook.bind, config.webhook.port
+        )
+    });
     let auth_header = match config.webhook.mode {
         WebhookAuthMode::Hmac => {
             let secret = secret()?;

@@ -53,7 +53,10 @@ mod tests {
             assert!(limiter.take(start).is_ok());
         }
         let wait = limiter.take(start).unwrap_err();
-        assert!(wait <= Duration::from_secs(1) && wait > Duration::ZERO, "{wait:?}");
+        assert!(
+            wait <= Duration::from_secs(1) && wait > Duration::ZERO,
+            "{wait:?}"
+        );
         assert!(limiter.take(start + Duration::from_secs(1)).is_ok());
         let mut unlimited = RateLimiter::new(0, start);
         assert!((0..10_000).all(|_| unlimited.take(start).is_ok()));

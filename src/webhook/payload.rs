@@ -44,7 +44,10 @@ pub enum PayloadError {
     #[error("the body is not a JSON object")]
     NotAnObject,
     #[error("`{field}` is missing (looked at {})", .tried.join(", "))]
-    Missing { field: &'static str, tried: Vec<String> },
+    Missing {
+        field: &'static str,
+        tried: Vec<String>,
+    },
     #[error("`{field}` at {pointer} is invalid: {problem}")]
     Invalid {
         field: &'static str,
@@ -55,8 +58,9 @@ pub enum PayloadError {
 
 /// Parses `body` into an anomaly using `fields`.
 pub fn parse(body: &[u8], fields: &WebhookFieldMap) -> Result<Anomaly, PayloadError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| PayloadError::NotJson(sanitize_with_limit(&e.to_string(), 200).into_owned()))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        PayloadError::NotJson(sanitize_with_limit(&e.to_string(), 200).into_owned())
+    })?;
     if !value.is_object() {
         return Err(PayloadError::NotAnObject);
     }
@@ -133,7 +137,9 @@ fn text(field: &'static str, pointer: &str, value: &Value) -> Result<String, Pay
         return Err(invalid("is empty"));
     }
     if text.chars().count() > MAX_FIELD_CHARS {
-        return Err(invalid(&format!("longer than {MAX_FIELD_CHARS} characters")));
+        return Err(invalid(&format!(
+            "longer than {MAX_FIELD_CHARS} characters"
+        )));
     }
     if text.chars().any(char::is_control) {
         return Err(invalid("contains control characters"));
@@ -157,7 +163,11 @@ fn time(pointer: &str, value: &Value) -> Result<DateTime<Utc>, PayloadError> {
             },
         },
         Value::Number(n) => n.as_i64().and_then(unix),
-        _ => return Err(invalid("expected an RFC 3339 string or unix seconds".into())),
+        _ => {
+            return Err(invalid(
+                "expected an RFC 3339 string or unix seconds".into(),
+            ));
+        }
     };
     parsed.ok_or_else(|| invalid("out of range".into()))
 }
@@ -192,7 +202,8 @@ mod tests {
     #[test]
     fn a_datadog_style_body_maps_through_the_defaults() {
         // Datadog webhook template with $USER-like fields and $DATE in ms.
-        let body = br#"{"actor":{"email":"a@example.com"},"title":"Monitor deleted","date":1795230000000,
+        let body =
+            br#"{"actor":{"email":"a@example.com"},"title":"Monitor deleted","date":1795230000000,
                         "id":"7000","body":"text"}"#;
         let a = parse(body, &fields()).unwrap();
         assert_eq!(a.actor, "a@example.com");
@@ -204,12 +215,34 @@ mod tests {
     #[test]
     fn problems_name_the_field_and_where_it_was_looked_for() {
         let err = parse(br#"{"action":"x","timestamp":1}"#, &fields()).unwrap_err();
-        assert!(err.to_string().starts_with("`actor` is missing (looked at /actor, /actor/email"), "{err}");
-        let err = parse(br#"{"actor":"a","action":"x","timestamp":"yesterday"}"#, &fields()).unwrap_err();
-        assert!(err.to_string().contains("`timestamp` at /timestamp is invalid"), "{err}");
-        let err = parse(br#"{"actor":"a\u001b[31m","action":"x","timestamp":1}"#, &fields()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("`actor` is missing (looked at /actor, /actor/email"),
+            "{err}"
+        );
+        let err = parse(
+            br#"{"actor":"a","action":"x","timestamp":"yesterday"}"#,
+            &fields(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`timestamp` at /timestamp is invalid"),
+            "{err}"
+        );
+        let err = parse(
+            br#"{"actor":"a\u001b[31m","action":"x","timestamp":1}"#,
+            &fields(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("control characters"), "{err}");
-        assert_eq!(parse(b"[1]", &fields()).unwrap_err(), PayloadError::NotAnObject);
-        assert!(matches!(parse(b"{", &fields()).unwrap_err(), PayloadError::NotJson(_)));
+        assert_eq!(
+            parse(b"[1]", &fields()).unwrap_err(),
+            PayloadError::NotAnObject
+        );
+        assert!(matches!(
+            parse(b"{", &fields()).unwrap_err(),
+            PayloadError::NotJson(_)
+        ));
     }
 }

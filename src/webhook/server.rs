@@ -24,6 +24,7 @@ use super::limit::RateLimiter;
 use super::payload::{self, Anomaly};
 use super::replay;
 use crate::config::{WebhookAuthMode, WebhookConfig};
+use crate::investigate::identity::normalize_actor;
 use crate::investigate::report::TriggerInfo;
 use crate::investigate::{InvestigationRequest, Investigator, TriggerRecord};
 use crate::secrets::Secret;
@@ -42,7 +43,10 @@ pub struct WebhookState {
 impl WebhookState {
     pub fn new(config: WebhookConfig, secret: Secret, investigator: Investigator) -> WebhookState {
         WebhookState {
-            limiter: Mutex::new(RateLimiter::new(config.rate_limit_per_minute, Instant::now())),
+            limiter: Mutex::new(RateLimiter::new(
+                config.rate_limit_per_minute,
+                Instant::now(),
+            )),
             config,
             secret,
             investigator,
@@ -81,7 +85,11 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn anomaly(State(state): State<Arc<WebhookState>>, headers: HeaderMap, body: Body) -> Response {
+async fn anomaly(
+    State(state): State<Arc<WebhookState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     if let Err(wait) = state
         .limiter
         .lock()
@@ -107,7 +115,8 @@ async fn anomaly(State(state): State<Arc<WebhookState>>, headers: HeaderMap, bod
             format!("the body is larger than the {limit}-byte limit"),
         )
     };
-    let declared = header_text(&headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        header_text(&headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
         return too_large();
     }
@@ -118,19 +127,31 @@ async fn anomaly(State(state): State<Arc<WebhookState>>, headers: HeaderMap, bod
     let signature_digest = match state.config.mode {
         WebhookAuthMode::Hmac => {
             let max_skew = i64::try_from(state.config.max_skew.get().as_secs()).unwrap_or(i64::MAX);
-            match auth::verify_hmac(secret, header_text(&headers, SIGNATURE_HEADER), &body, Utc::now().timestamp(), max_skew) {
+            match auth::verify_hmac(
+                secret,
+                header_text(&headers, SIGNATURE_HEADER),
+                &body,
+                Utc::now().timestamp(),
+                max_skew,
+            ) {
                 Ok(verified) => Some(verified.digest),
                 Err(err) => return unauthorized(&err),
             }
         }
         WebhookAuthMode::SharedSecret => {
-            if let Err(err) = auth::verify_shared_secret(secret, header_text(&headers, SHARED_SECRET_HEADER)) {
+            if let Err(err) =
+                auth::verify_shared_secret(secret, header_text(&headers, SHARED_SECRET_HEADER))
+            {
                 return unauthorized(&err);
             }
             None
         }
     };
-    let delivery = match replay::delivery_id(header_text(&headers, DELIVERY_HEADER), signature_digest.as_deref(), &body) {
+    let delivery = match replay::delivery_id(
+        header_text(&headers, DELIVERY_HEADER),
+        signature_digest.as_deref(),
+        &body,
+    ) {
         Ok(id) => id,
         Err(err) => return error(StatusCode::BAD_REQUEST, "bad_delivery_id", err.to_string()),
     };
@@ -148,7 +169,7 @@ fn unauthorized(err: &AuthError) -> Response {
 
 fn request_for(anomaly: &Anomaly, delivery: &str) -> InvestigationRequest {
     InvestigationRequest {
-        actor: anomaly.actor.clone(),
+        actor: normalize_actor(&anomaly.actor),
         at: anomaly.timestamp,
         kind: TriggerKind::Webhook,
         record: TriggerRecord {
@@ -175,9 +196,16 @@ async fn accept(
     let store = Arc::clone(state.investigator.store());
     let recorded = tokio::task::spawn_blocking(move || {
         let trigger_json = serde_json::to_string(&request.record).unwrap_or_else(|_| "{}".into());
-        let mut store = store.lock().map_err(|_| "the store lock is poisoned".to_owned())?;
+        let mut store = store
+            .lock()
+            .map_err(|_| "the store lock is poisoned".to_owned())?;
         store
-            .accept_delivery(&delivery, signature_digest.as_deref(), &request.new_draft(&trigger_json), Utc::now())
+            .accept_delivery(
+                &delivery,
+                signature_digest.as_deref(),
+                &request.new_draft(&trigger_json),
+                Utc::now(),
+            )
             .map_err(|e| e.to_string())
     })
     .await
@@ -185,14 +213,26 @@ async fn accept(
     let draft_id = match recorded {
         Ok(Delivery::Accepted { draft_id }) => draft_id,
         Ok(Delivery::ReplayedId) => {
-            return error(StatusCode::CONFLICT, "replayed_delivery", "this delivery id was already received");
+            return error(
+                StatusCode::CONFLICT,
+                "replayed_delivery",
+                "this delivery id was already received",
+            );
         }
         Ok(Delivery::ReplayedSignature) => {
-            return error(StatusCode::CONFLICT, "replayed_signature", "this signed request was already received under another delivery id");
+            return error(
+                StatusCode::CONFLICT,
+                "replayed_signature",
+                "this signed request was already received under another delivery id",
+            );
         }
         Err(detail) => {
             tracing::error!(%detail, "webhook delivery could not be recorded");
-            return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the delivery could not be recorded; retry later");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the delivery could not be recorded; retry later",
+            );
         }
     };
     let investigator = state.investigator.clone();

@@ -101,7 +101,11 @@ pub fn office_history(email: &str, before: DateTime<Utc>, days: i64) -> Vec<Audi
         }
         for h in [9, 10, 11, 13, 14, 15, 16] {
             let t = day.with_hour(h).unwrap().with_minute(15).unwrap();
-            let source = if h % 2 == 0 { Source::Datadog } else { Source::Cloudflare };
+            let source = if h % 2 == 0 {
+                Source::Datadog
+            } else {
+                Source::Cloudflare
+            };
             out.push(
                 ev(source, &format!("hist-{email}-{d}-{h}"), t, email)
                     .resource("dashboard", "service overview")
@@ -137,31 +141,46 @@ pub fn compromised_admin() -> (String, DateTime<Utc>, Vec<AuditEvent>) {
     );
     for i in 0..3 {
         events.push(
-            ev(Source::Cloudflare, &format!("cf-token-use-{i}"), t(5 + i), email)
-                .action("update", ActionKind::Update)
-                .resource("dns_record", &format!("www{i}.example.com"))
-                .ip(NEW_IP)
-                .agent("python-requests/2.31")
-                .token("tok-deploy-all", "deploy-all")
-                .done(),
+            ev(
+                Source::Cloudflare,
+                &format!("cf-token-use-{i}"),
+                t(5 + i),
+                email,
+            )
+            .action("update", ActionKind::Update)
+            .resource("dns_record", &format!("www{i}.example.com"))
+            .ip(NEW_IP)
+            .agent("python-requests/2.31")
+            .token("tok-deploy-all", "deploy-all")
+            .done(),
         );
     }
     for (i, who) in ["bob", "eve", "trent"].iter().enumerate() {
         events.push(
-            ev(Source::Datadog, &format!("dd-role-{i}"), t(10 + i as i64), email)
-                .action("modified", ActionKind::Update)
-                .resource("role", &format!("Datadog Admin Role ({who})"))
-                .ip(NEW_IP)
-                .done(),
+            ev(
+                Source::Datadog,
+                &format!("dd-role-{i}"),
+                t(10 + i as i64),
+                email,
+            )
+            .action("modified", ActionKind::Update)
+            .resource("role", &format!("Datadog Admin Role ({who})"))
+            .ip(NEW_IP)
+            .done(),
         );
     }
     for i in 0..4 {
         events.push(
-            ev(Source::Datadog, &format!("dd-monitor-del-{i}"), t(20 + i), email)
-                .action("deleted", ActionKind::Delete)
-                .resource("monitor", &format!("prod-alert-{i}"))
-                .ip(NEW_IP)
-                .done(),
+            ev(
+                Source::Datadog,
+                &format!("dd-monitor-del-{i}"),
+                t(20 + i),
+                email,
+            )
+            .action("deleted", ActionKind::Delete)
+            .resource("monitor", &format!("prod-alert-{i}"))
+            .ip(NEW_IP)
+            .done(),
         );
     }
     (email.to_owned(), t(2), events)
@@ -173,10 +192,15 @@ pub fn clumsy_change() -> (String, DateTime<Utc>, Vec<AuditEvent>) {
     let at = afternoon();
     let mut events = office_history(email, at, 14);
     events.push(
-        ev(Source::Datadog, "dd-frank-edit", at - TimeDelta::minutes(20), email)
-            .action("modified", ActionKind::Update)
-            .resource("monitor", "prod-5xx")
-            .done(),
+        ev(
+            Source::Datadog,
+            "dd-frank-edit",
+            at - TimeDelta::minutes(20),
+            email,
+        )
+        .action("modified", ActionKind::Update)
+        .resource("monitor", "prod-5xx")
+        .done(),
     );
     events.push(
         ev(Source::Datadog, "dd-frank-del", at, email)
@@ -185,10 +209,15 @@ pub fn clumsy_change() -> (String, DateTime<Utc>, Vec<AuditEvent>) {
             .done(),
     );
     events.push(
-        ev(Source::Datadog, "dd-frank-create", at + TimeDelta::minutes(6), email)
-            .action("created", ActionKind::Create)
-            .resource("monitor", "prod-5xx")
-            .done(),
+        ev(
+            Source::Datadog,
+            "dd-frank-create",
+            at + TimeDelta::minutes(6),
+            email,
+        )
+        .action("created", ActionKind::Create)
+        .resource("monitor", "prod-5xx")
+        .done(),
     );
     (email.to_owned(), at, events)
 }

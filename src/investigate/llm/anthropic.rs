@@ -51,7 +51,9 @@ pub async fn complete(
         .filter_map(|b| b.get("text").and_then(Value::as_str))
         .collect();
     if text.is_empty() {
-        return Err(LlmError::BadResponse("the message has no text block".into()));
+        return Err(LlmError::BadResponse(
+            "the message has no text block".into(),
+        ));
     }
     Ok(text)
 }

@@ -48,7 +48,10 @@ pub enum LlmError {
 #[derive(Debug, thiserror::Error)]
 pub enum LlmSetupError {
     #[error("agent {agent}: provider {provider} needs `model`")]
-    NoModel { agent: String, provider: AgentProvider },
+    NoModel {
+        agent: String,
+        provider: AgentProvider,
+    },
     #[error("agent {agent}: {source}")]
     Http {
         agent: String,
@@ -199,7 +202,11 @@ pub fn vet(answer: ModelAnswer, timeline: &Timeline, heuristic: &Assessment) -> 
     let carriers: Vec<&str> = timeline
         .entries
         .iter()
-        .filter(|e| e.markers.iter().any(|m| m.kind == MarkerKind::InstructionText))
+        .filter(|e| {
+            e.markers
+                .iter()
+                .any(|m| m.kind == MarkerKind::InstructionText)
+        })
         .map(|e| e.event_ref.as_str())
         .collect();
     if carriers.is_empty() {

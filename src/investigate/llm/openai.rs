@@ -38,9 +38,9 @@ pub async fn complete(
         .await?;
     let value: Value = serde_json::from_slice(&fetched.body)
         .map_err(|e| LlmError::BadResponse(format!("not JSON: {e}")))?;
-    let choice = value.pointer("/choices/0").ok_or_else(|| {
-        LlmError::BadResponse("no `choices[0]` in the chat completion".into())
-    })?;
+    let choice = value
+        .pointer("/choices/0")
+        .ok_or_else(|| LlmError::BadResponse("no `choices[0]` in the chat completion".into()))?;
     if choice.pointer("/finish_reason").and_then(Value::as_str) == Some("length") {
         return Err(LlmError::BadResponse(format!(
             "the answer was cut off at {MAX_OUTPUT_TOKENS} tokens"

@@ -71,26 +71,39 @@ pub fn parse_answer(text: &str, known_refs: &HashSet<String>) -> Result<ModelAns
         return Err(AnswerError::TooLong(text.len()));
     }
     let body = strip_code_fence(text.trim());
-    let answer: Answer = serde_json::from_str(body)
-        .map_err(|e| AnswerError::Malformed(sanitize_with_limit(&e.to_string(), 200).into_owned()))?;
+    let answer: Answer = serde_json::from_str(body).map_err(|e| {
+        AnswerError::Malformed(sanitize_with_limit(&e.to_string(), 200).into_owned())
+    })?;
     let invalid = |field: &str, problem: String| AnswerError::Invalid {
         field: field.to_owned(),
         problem,
     };
     let verdict: Verdict = answer.verdict.parse().map_err(|e| invalid("verdict", e))?;
     if !(0.0..=1.0).contains(&answer.confidence) {
-        return Err(invalid("confidence", format!("{} is not between 0 and 1", answer.confidence)));
+        return Err(invalid(
+            "confidence",
+            format!("{} is not between 0 and 1", answer.confidence),
+        ));
     }
     bounded("summary", &answer.summary)?;
     if answer.indicators.len() > MAX_INDICATORS {
-        return Err(invalid("indicators", format!("{} entries, at most {MAX_INDICATORS}", answer.indicators.len())));
+        return Err(invalid(
+            "indicators",
+            format!(
+                "{} entries, at most {MAX_INDICATORS}",
+                answer.indicators.len()
+            ),
+        ));
     }
     let mut unknown = Vec::new();
     let mut indicators = Vec::with_capacity(answer.indicators.len());
     for (i, item) in answer.indicators.into_iter().enumerate() {
         bounded(&format!("indicators[{i}].title"), &item.title)?;
         if item.event_ids.is_empty() {
-            return Err(invalid(&format!("indicators[{i}].event_ids"), "cites no event".into()));
+            return Err(invalid(
+                &format!("indicators[{i}].event_ids"),
+                "cites no event".into(),
+            ));
         }
         for id in &item.event_ids {
             if !known_refs.contains(id) && !unknown.contains(id) {
@@ -104,7 +117,10 @@ pub fn parse_answer(text: &str, known_refs: &HashSet<String>) -> Result<ModelAns
             Some(other) => {
                 return Err(invalid(
                     &format!("indicators[{i}].severity"),
-                    format!("{:?} is not low, medium or high", sanitize_with_limit(other, 40)),
+                    format!(
+                        "{:?} is not low, medium or high",
+                        sanitize_with_limit(other, 40)
+                    ),
                 ));
             }
         };
@@ -240,11 +256,20 @@ mod tests {
         let cases = [
             ("not json at all", "not the JSON object"),
             (r#"{"verdict":"benign"}"#, "missing field"),
-            (&GOOD.replace("likely_malicious", "evil"), "verdict is invalid"),
+            (
+                &GOOD.replace("likely_malicious", "evil"),
+                "verdict is invalid",
+            ),
             (&GOOD.replace("0.9", "1.5"), "confidence is invalid"),
             (&GOOD.replace("\"cf:1\",\"dd:2\"", ""), "cites no event"),
-            (&GOOD.replace("revoke_token", "delete_everything"), "next_step.action"),
-            (&GOOD.replace("\"summary\":\"s\"", "\"summary\":\"s\",\"extra\":1"), "unknown field"),
+            (
+                &GOOD.replace("revoke_token", "delete_everything"),
+                "next_step.action",
+            ),
+            (
+                &GOOD.replace("\"summary\":\"s\"", "\"summary\":\"s\",\"extra\":1"),
+                "unknown field",
+            ),
         ];
         for (text, expect) in cases {
             let err = parse_answer(text, &refs()).unwrap_err().to_string();
