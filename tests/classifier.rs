@@ -165,3 +165,53 @@ async fn the_same_night_without_history_is_less_certain() {
             .any(|n| n.contains("No activity of this actor before the window"))
     );
 }
+
+#[tokio::test]
+async fn a_finding_starts_one_investigation_when_configured() {
+    use soc_tui::detect::{Finding, Severity, Workflow};
+    let (actor, at, events) = scenarios::compromised_admin();
+    let mut store = Store::open_in_memory().unwrap();
+    store.insert_events(&events).unwrap();
+    let store = Arc::new(Mutex::new(store));
+    let finding = Finding {
+        workflow: Workflow::Token,
+        dedup_key: "token:cf-token-create".into(),
+        actor: actor.clone(),
+        severity: Severity::High,
+        title: "Broad API token created".into(),
+        window_start: at,
+        window_end: at,
+        summary: String::new(),
+        evidence: serde_json::json!({}),
+        event_ids: vec!["cf-token-create".into()],
+        rules: vec!["token.broad".into()],
+        suppressed: vec![],
+        requests: vec![],
+    };
+    let off = Investigator::new(Arc::clone(&store), InvestigationConfig::default());
+    assert_eq!(
+        off.on_finding(&finding).await.unwrap(),
+        None,
+        "off by default"
+    );
+    let config = InvestigationConfig {
+        auto_investigate_findings: true,
+        ..InvestigationConfig::default()
+    };
+    let on = Investigator::new(Arc::clone(&store), config);
+    let id = on
+        .on_finding(&finding)
+        .await
+        .unwrap()
+        .expect("investigated");
+    assert_eq!(
+        on.on_finding(&finding).await.unwrap(),
+        None,
+        "once per finding"
+    );
+    let row = store.lock().unwrap().draft(id).unwrap().unwrap();
+    let report: Report = serde_json::from_str(row.report_json.as_deref().unwrap()).unwrap();
+    assert_eq!(report.source_findings[0].dedup_key, "token:cf-token-create");
+    assert_eq!(report.trigger.kind, "finding");
+    assert_eq!(report.assessment.verdict, Verdict::LikelyMalicious);
+}

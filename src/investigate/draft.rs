@@ -172,6 +172,23 @@ impl Investigator {
         Ok(store.create_draft(&request.new_draft(&trigger_json), Utc::now())?)
     }
 
+    /// The engine calls this for every new finding: when
+    /// `investigation.auto_investigate_findings` is on and the finding is not
+    /// suppressed, its actor is investigated (once per finding dedup key).
+    /// Returns the draft id when an investigation ran.
+    pub async fn on_finding(&self, finding: &Finding) -> Result<Option<i64>, InvestigateError> {
+        if !self.config.auto_investigate_findings || finding.is_suppressed() {
+            return Ok(None);
+        }
+        match self.open(&InvestigationRequest::from_finding(finding))? {
+            DraftCreated::New(id) => {
+                self.run(id).await?;
+                Ok(Some(id))
+            }
+            DraftCreated::Existing(_) => Ok(None),
+        }
+    }
+
     /// Runs the investigation of `running` draft `id` and stores its report.
     /// On failure the draft is marked `failed` with the reason.
     pub async fn run(&self, id: i64) -> Result<Report, InvestigateError> {
