@@ -42,6 +42,14 @@ pub enum Command {
     /// Validate and print the detection rules (thresholds, allow-lists, suppressions).
     #[command(subcommand)]
     Rules(crate::detect::rules::RulesCommand),
+    /// Investigate an actor around a time and store a draft report.
+    Investigate(crate::investigate::cli::InvestigateArgs),
+    /// List, show and approve investigation draft reports.
+    #[command(subcommand)]
+    Report(crate::investigate::cli::ReportCommand),
+    /// Run the anomaly webhook receiver, or sign a test request.
+    #[command(subcommand)]
+    Webhook(crate::webhook::WebhookCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -72,6 +80,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::secrets::run(cmd).map(|()| ExitCode::SUCCESS)
         }
         Command::Rules(cmd) => crate::detect::rules::run(cmd, &paths).map(|()| ExitCode::SUCCESS),
+        Command::Investigate(args) => {
+            init_logging(&paths);
+            crate::investigate::cli::run_investigate(args, &paths)
+        }
+        Command::Report(cmd) => {
+            init_logging(&paths);
+            crate::investigate::cli::run_report(cmd, &paths)
+        }
+        Command::Webhook(cmd) => {
+            init_logging(&paths);
+            crate::webhook::cli::run(cmd, &paths)
+        }
     }
 }
 

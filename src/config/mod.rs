@@ -12,6 +12,7 @@
 
 mod command;
 mod error;
+mod investigation;
 mod runtime;
 mod secret_keys;
 mod sinks;
@@ -30,6 +31,9 @@ use toml::de::DeTable;
 
 pub use command::{ConfigCommand, run};
 pub use error::{ConfigError, InvalidConfig, Location};
+pub use investigation::{
+    IdentityAliases, InvestigationConfig, WebhookAuthMode, WebhookConfig, WebhookFieldMap,
+};
 pub use runtime::{
     AgentConfig, AgentProvider, AnalystConfig, BaselineEngine, ChecksConfig, HttpConfig,
 };
@@ -64,6 +68,8 @@ pub struct Config {
     pub s3: S3Config,
     pub checks: ChecksConfig,
     pub http: HttpConfig,
+    pub webhook: WebhookConfig,
+    pub investigation: InvestigationConfig,
     /// `[agents.<name>]` tables; an agent not listed uses the heuristic defaults.
     pub agents: BTreeMap<String, AgentConfig>,
 }

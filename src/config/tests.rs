@@ -88,6 +88,35 @@ fn full_config() -> Config {
             max_retries: 5,
             proxy: Some(url("http://proxy.internal:3128")),
         },
+        webhook: WebhookConfig {
+            enabled: true,
+            bind: std::net::IpAddr::from([0, 0, 0, 0]),
+            port: 9000,
+            mode: WebhookAuthMode::SharedSecret,
+            max_skew: HumanDuration::from_secs(120),
+            max_body_bytes: 4096,
+            rate_limit_per_minute: 10,
+            fields: WebhookFieldMap {
+                actor: vec!["/who".into()],
+                action: vec!["/what".into()],
+                timestamp: vec!["/when".into()],
+                source: vec![],
+                detector: vec!["/rule/name".into()],
+                details: vec![],
+            },
+        },
+        investigation: InvestigationConfig {
+            window_before: HumanDuration::from_secs(3600),
+            window_after: HumanDuration::from_secs(600),
+            history: HumanDuration::from_secs(86_400),
+            max_events: 1000,
+            live_queries: false,
+            auto_investigate_findings: true,
+            identities: vec![IdentityAliases {
+                email: Email::try_from("alice@example.com".to_owned()).unwrap(),
+                aliases: vec!["u-1".into()],
+            }],
+        },
         agents: BTreeMap::from([(
             "investigator".to_owned(),
             AgentConfig {

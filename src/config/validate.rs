@@ -34,6 +34,8 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
     s3(config)?;
     checks(config)?;
     http(config)?;
+    webhook(config)?;
+    investigation(config)?;
     for (name, agent) in &config.agents {
         self::agent(name, agent)?;
     }
@@ -266,6 +268,95 @@ fn http(config: &Config) -> Result<(), Violation> {
     positive("http.request_timeout", http.request_timeout)?;
     if http.max_retries > 10 {
         return Err(violation(&["http.max_retries"], "must be between 0 and 10"));
+    }
+    Ok(())
+}
+
+fn webhook(config: &Config) -> Result<(), Violation> {
+    let hook = &config.webhook;
+    if hook.port == 0 {
+        return Err(violation(
+            &["webhook.port"],
+            "must be between 1 and 65535 (the port detectors send to)",
+        ));
+    }
+    positive("webhook.max_skew", hook.max_skew)?;
+    at_most("webhook.max_skew", hook.max_skew, 3_600, "1h")?;
+    if !(1024..=16 * 1024 * 1024).contains(&hook.max_body_bytes) {
+        return Err(violation(
+            &["webhook.max_body_bytes"],
+            "must be between 1024 and 16777216 (16 MiB)",
+        ));
+    }
+    for (field, list) in hook.fields.entries() {
+        let key = format!("webhook.fields.{field}");
+        if list.is_empty() && matches!(field, "actor" | "action" | "timestamp") {
+            return Err(violation(
+                &[&key],
+                format!("`{field}` is required in every anomaly: list at least one JSON pointer"),
+            ));
+        }
+        if list.len() > 16 {
+            return Err(violation(&[&key], "at most 16 JSON pointers per field"));
+        }
+        for (i, pointer) in list.iter().enumerate() {
+            if !pointer.starts_with('/')
+                || pointer.len() > 200
+                || pointer.chars().any(char::is_control)
+            {
+                return Err(violation(
+                    &[&format!("{key}[{i}]")],
+                    "a JSON pointer starts with `/` and names keys separated by `/`, e.g.                      \"/usr/email\" (at most 200 characters)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn investigation(config: &Config) -> Result<(), Violation> {
+    let inv = &config.investigation;
+    positive("investigation.window_before", inv.window_before)?;
+    at_most(
+        "investigation.window_before",
+        inv.window_before,
+        30 * 86_400,
+        "30d",
+    )?;
+    at_most(
+        "investigation.window_after",
+        inv.window_after,
+        7 * 86_400,
+        "7d",
+    )?;
+    at_most("investigation.history", inv.history, 365 * 86_400, "365d")?;
+    if !(100..=1_000_000).contains(&inv.max_events) {
+        return Err(violation(
+            &["investigation.max_events"],
+            "must be between 100 and 1000000",
+        ));
+    }
+    for (i, entry) in inv.identities.iter().enumerate() {
+        let key = format!("investigation.identities[{i}].aliases");
+        if entry.aliases.is_empty() {
+            return Err(violation(
+                &[&key],
+                "list at least one other name of this person (an email, a Cloudflare actor id                  or a Datadog user uuid)",
+            ));
+        }
+        for (j, alias) in entry.aliases.iter().enumerate() {
+            plain_text(&format!("{key}[{j}]"), alias, 254)?;
+        }
+        let email = entry.email.as_str().to_lowercase();
+        if let Some(earlier) = inv.identities[..i]
+            .iter()
+            .position(|other| other.email.as_str().to_lowercase() == email)
+        {
+            return Err(violation(
+                &[&format!("investigation.identities[{i}].email")],
+                format!("this email already has an entry (identities[{earlier}]): merge the two"),
+            ));
+        }
     }
     Ok(())
 }

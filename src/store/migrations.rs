@@ -3,8 +3,8 @@
 //! transaction as the script, so a crash leaves either the old or the new
 //! schema. Never edit a released script; append a new one.
 //!
-//! Findings, drafts, outbox and the analyst log are left to later migrations
-//! written together with the code that uses them.
+//! Findings and the outbox are left to later migrations written together
+//! with the code that uses them.
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -105,7 +105,64 @@ CREATE TABLE token_scopes (
 ) WITHOUT ROWID;
 ";
 
-const MIGRATIONS: &[&str] = &[V1_EVENTS_AGGREGATES_CHECKPOINTS, V2_TOKEN_SCOPES];
+/// Investigation drafts, the analyst log and webhook deliveries.
+///
+/// A draft is created (status `running`) in the same transaction as the
+/// delivery that asked for it, so a crash never leaves an accepted webhook
+/// without its investigation, nor a replay window without its record.
+/// `(trigger_kind, trigger_ref)` is unique: one finding or one delivery
+/// starts at most one investigation (CLI runs have no ref).
+/// Deliveries are unique by id and by signature, so a captured request
+/// cannot be replayed under a new delivery id either.
+const V_INVESTIGATIONS: &str = "
+CREATE TABLE drafts (
+    id               INTEGER PRIMARY KEY,
+    actor            TEXT    NOT NULL,
+    at               INTEGER NOT NULL, -- unix ms: when the anomaly happened
+    trigger_kind     TEXT    NOT NULL, -- webhook | finding | cli
+    trigger_ref      TEXT,             -- delivery id, finding dedup key
+    trigger_json     TEXT    NOT NULL,
+    status           TEXT    NOT NULL, -- running | draft | failed | approved
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    verdict          TEXT,
+    confidence       REAL,
+    untrusted_output INTEGER NOT NULL DEFAULT 0,
+    report_json      TEXT,
+    error            TEXT,
+    approved_by      TEXT,
+    approved_at      INTEGER,
+    publish_to       TEXT,
+    UNIQUE (trigger_kind, trigger_ref)
+);
+CREATE INDEX drafts_by_status ON drafts (status, id);
+
+CREATE TABLE analyst_log (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    analyst   TEXT    NOT NULL,
+    action    TEXT    NOT NULL, -- approve | edit | publish | ...
+    subject   TEXT    NOT NULL, -- e.g. INV-12
+    before    TEXT,             -- JSON of what changed, as it was
+    after     TEXT,             -- JSON of what changed, as it is now
+    note      TEXT
+);
+CREATE INDEX analyst_log_by_subject ON analyst_log (subject, id);
+
+CREATE TABLE webhook_deliveries (
+    delivery_id TEXT    PRIMARY KEY NOT NULL CHECK (delivery_id <> ''),
+    signature   TEXT    UNIQUE,    -- SHA-256 of the presented signature header
+    received_at INTEGER NOT NULL,
+    draft_id    INTEGER REFERENCES drafts (id)
+) WITHOUT ROWID;
+CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (received_at);
+";
+
+const MIGRATIONS: &[&str] = &[
+    V1_EVENTS_AGGREGATES_CHECKPOINTS,
+    V2_TOKEN_SCOPES,
+    V_INVESTIGATIONS,
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -14,11 +14,15 @@
 //! Times are stored as unix milliseconds (floored); the verbatim `raw` entry
 //! keeps the source's own precision.
 
+mod actor_history;
 mod aggregates;
+mod analyst_log;
 mod checkpoints;
+mod drafts;
 mod events;
 mod migrations;
 mod token_scopes;
+mod webhook_deliveries;
 
 use std::fmt;
 use std::path::Path;
@@ -27,7 +31,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use actor_history::ActorHistory;
+pub use analyst_log::{AnalystLogEntry, NewLogEntry};
+pub use drafts::{
+    Approval, DraftCreated, DraftEdit, DraftResult, DraftRow, DraftStatus, NewDraft, TriggerKind,
+    draft_label, parse_draft_label,
+};
 pub use migrations::SCHEMA_VERSION;
+pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
