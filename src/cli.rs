@@ -40,6 +40,12 @@ pub enum Command {
     /// Validate and print the detection rules (thresholds, allow-lists, suppressions).
     #[command(subcommand)]
     Rules(crate::detect::rules::RulesCommand),
+    /// Run the scheduled checks without a terminal until Ctrl-C or SIGTERM.
+    Daemon(crate::engine::cli::DaemonArgs),
+    /// Run one check (baseline, bursts or tokens) now and print its findings.
+    Check(crate::engine::cli::CheckArgs),
+    /// Replay historical events through all checks and print what would have fired.
+    Replay(crate::replay::ReplayArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -66,6 +72,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::secrets::run(cmd).map(|()| ExitCode::SUCCESS)
         }
         Command::Rules(cmd) => crate::detect::rules::run(cmd, &paths).map(|()| ExitCode::SUCCESS),
+        Command::Daemon(args) => {
+            init_logging(&paths);
+            crate::engine::cli::run_daemon(args, &paths)
+        }
+        Command::Check(args) => {
+            init_logging(&paths);
+            crate::engine::cli::run_check(args, &paths)
+        }
+        Command::Replay(args) => {
+            init_logging(&paths);
+            crate::replay::run(args, &paths)
+        }
     }
 }
 

@@ -13,11 +13,22 @@
 //!
 //! Times are stored as unix milliseconds (floored); the verbatim `raw` entry
 //! keeps the source's own precision.
+//!
+//! Schema 2 adds what the scheduled checks write: findings (one per dedup
+//! key) with their outbox requests in the same transaction, the engine
+//! lease, per-check run records and the burst state (see `findings`,
+//! `outbox`, `lease`, `check_runs`), and the change-only resource-type
+//! aggregate `BaselineData` reads (see `baseline_data`).
 
 mod aggregates;
+mod baseline_data;
+mod check_runs;
 mod checkpoints;
 mod events;
+mod findings;
+mod lease;
 mod migrations;
+mod outbox;
 
 use std::fmt;
 use std::path::Path;
@@ -26,7 +37,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use check_runs::{CheckKind, CheckRun, RunOutcome, SavedBurstState, WindowRecord};
+pub use findings::{FindingFilter, FindingState, RecordedFinding, StoredFinding};
+pub use lease::Lease;
 pub use migrations::SCHEMA_VERSION;
+pub use outbox::{
+    Delivery, FindingRequestPayload, NewOutboxItem, OutboxCounts, OutboxFilter, OutboxItem,
+    OutboxState, Sink, request_target,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
