@@ -16,3 +16,4 @@ pub mod sanitize;
 pub mod secrets;
 pub mod sources;
 pub mod store;
+pub mod synth;

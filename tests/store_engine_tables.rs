@@ -1,4 +1,4 @@
-//! Schema 2 tables the engine writes: findings upserted by dedup key with
+//! Schema 3 tables the engine writes: findings upserted by dedup key with
 //! their outbox requests in the same transaction, outbox dedup, the engine
 //! lease (two holders, stale takeover), check runs and burst state, and the
 //! store's `BaselineData` agreeing with the in-memory reference.

@@ -30,10 +30,14 @@ fn full_config() -> Config {
             v1_fallback: false,
             poll_overlap: HumanDuration::from_secs(600),
             settle_delay: HumanDuration::from_secs(30),
+            initial_lookback: HumanDuration::from_secs(7200),
         },
         datadog: DatadogConfig {
             site: None,
             api_base: Some(url("http://127.0.0.1:4011")),
+            poll_overlap: HumanDuration::from_secs(120),
+            settle_delay: HumanDuration::from_secs(90),
+            initial_lookback: HumanDuration::from_secs(3 * 86_400),
         },
         axiom: AxiomConfig {
             enabled: true,

@@ -58,7 +58,14 @@ fn cloudflare(config: &Config) -> Result<(), Violation> {
         }
     }
     at_most("cloudflare.poll_overlap", cf.poll_overlap, 86_400, "1d")?;
-    at_most("cloudflare.settle_delay", cf.settle_delay, 3_600, "1h")
+    at_most("cloudflare.settle_delay", cf.settle_delay, 3_600, "1h")?;
+    // Audit Logs v2 keeps 30 days; reading further back finds nothing.
+    at_most(
+        "cloudflare.initial_lookback",
+        cf.initial_lookback,
+        30 * 86_400,
+        "30d",
+    )
 }
 
 fn datadog(config: &Config) -> Result<(), Violation> {
@@ -69,7 +76,15 @@ fn datadog(config: &Config) -> Result<(), Violation> {
              implies (https://api.<site>)",
         ));
     }
-    Ok(())
+    let dd = &config.datadog;
+    at_most("datadog.poll_overlap", dd.poll_overlap, 86_400, "1d")?;
+    at_most("datadog.settle_delay", dd.settle_delay, 3_600, "1h")?;
+    at_most(
+        "datadog.initial_lookback",
+        dd.initial_lookback,
+        30 * 86_400,
+        "30d",
+    )
 }
 
 fn axiom(config: &Config) -> Result<(), Violation> {

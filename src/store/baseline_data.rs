@@ -17,7 +17,7 @@ use crate::detect::baseline::{BaselineData, HourActivity, HourCount, hour_start}
 
 /// Action kinds stored for events that change nothing; must stay the
 /// complement of `ActionKind::is_change` (a test checks it), and equal to
-/// the list in migration 2's `actor_hour_change_type` trigger.
+/// the list in migration 3's `actor_hour_change_type` trigger.
 const NON_CHANGE_KINDS_SQL: &str = "('read', 'login')";
 
 impl BaselineData for Store {
@@ -178,7 +178,7 @@ mod tests {
             .collect();
         non_change.sort_by(|a, b| b.cmp(a));
         assert_eq!(format!("({})", non_change.join(", ")), NON_CHANGE_KINDS_SQL);
-        let migration = super::super::migrations::script(2);
+        let migration = super::super::migrations::script(3);
         assert_eq!(
             migration.matches(NON_CHANGE_KINDS_SQL).count(),
             2,
@@ -187,11 +187,12 @@ mod tests {
     }
 
     #[test]
-    fn migration_2_backfills_change_types_from_existing_events() {
+    fn migration_3_backfills_change_types_from_existing_events() {
         use super::super::migrations;
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch(migrations::script(1)).unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(migrations::script(2)).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
         let insert = "INSERT INTO events (source, id, time, actor_key, verb, kind, resource_type,
                       outcome, raw) VALUES ('cloudflare', ?1, ?2, 'a', 'v', ?3, ?4, 'success', '{}')";
         // -1 ms is in the hour before the epoch: hours floor, not truncate.

@@ -91,7 +91,21 @@ CREATE TABLE checkpoints (
 ) WITHOUT ROWID;
 ";
 
-/// Version 2: what the scheduled checks need.
+/// Version 2: the scope of each Cloudflare API token a creation event made,
+/// as the poller fetched it (`sources::token_scope::TokenScope` as JSON).
+/// Keyed by the event's id (Cloudflare only) and deliberately without a
+/// foreign key: the poller records the scope before the event's chunk is
+/// committed, so a crash in between leaves a scope waiting for its event,
+/// never an event without its scope.
+const V2_TOKEN_SCOPES: &str = "
+CREATE TABLE token_scopes (
+    event_id    TEXT    PRIMARY KEY NOT NULL CHECK (event_id <> ''),
+    scope       TEXT    NOT NULL, -- JSON: state known + policies, or unknown + reason
+    recorded_at INTEGER NOT NULL  -- unix ms
+) WITHOUT ROWID;
+";
+
+/// Version 3: what the scheduled checks need.
 ///
 /// - `actor_hour_change_type`: resource types each actor *changed* per hour.
 ///   `actor_hour_type` counts every event, reads and logins included, but
@@ -111,7 +125,7 @@ CREATE TABLE checkpoints (
 /// - `check_runs`: per check, the last run and how far it has covered.
 /// - `burst_state`: the burst detector's carried state, saved with the
 ///   window it is valid after.
-const V2_FINDINGS_OUTBOX_ENGINE: &str = "
+const V3_FINDINGS_OUTBOX_ENGINE: &str = "
 CREATE TABLE actor_hour_change_type (
     actor_key     TEXT    NOT NULL,
     hour          INTEGER NOT NULL,
@@ -210,7 +224,11 @@ CREATE TABLE burst_state (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1_EVENTS_AGGREGATES_CHECKPOINTS, V2_FINDINGS_OUTBOX_ENGINE];
+const MIGRATIONS: &[&str] = &[
+    V1_EVENTS_AGGREGATES_CHECKPOINTS,
+    V2_TOKEN_SCOPES,
+    V3_FINDINGS_OUTBOX_ENGINE,
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -14,7 +14,7 @@
 //! Times are stored as unix milliseconds (floored); the verbatim `raw` entry
 //! keeps the source's own precision.
 //!
-//! Schema 2 adds what the scheduled checks write: findings (one per dedup
+//! Schema 3 adds what the scheduled checks write: findings (one per dedup
 //! key) with their outbox requests in the same transaction, the engine
 //! lease, per-check run records and the burst state (see `findings`,
 //! `outbox`, `lease`, `check_runs`), and the change-only resource-type
@@ -29,6 +29,7 @@ mod findings;
 mod lease;
 mod migrations;
 mod outbox;
+mod token_scopes;
 
 use std::fmt;
 use std::path::Path;
