@@ -15,7 +15,7 @@ use crate::detect::Finding;
 use crate::detect::baseline::{check_hour, hour_start};
 use crate::detect::burst::{BurstState, CheckWindow, check_bursts};
 use crate::detect::rules::Rules;
-use crate::detect::tokens::check_token_events;
+use crate::detect::tokens;
 use crate::model::Source;
 use crate::store::{CheckKind, Delivery, RecordedFinding, Store, StoreError, WindowRecord};
 
@@ -143,7 +143,7 @@ pub fn run_window(
         CheckKind::Baseline => check_hour(store, rules, window.start, now)?,
         CheckKind::Tokens => {
             let events = source_events(store, Source::Cloudflare, window)?;
-            check_token_events(rules, &events, now)
+            assess_tokens(store, rules, &events, now)?
         }
         CheckKind::Bursts => {
             let previous = match mode {
@@ -205,6 +205,29 @@ fn carried_burst_state(store: &Store, start: DateTime<Utc>) -> Result<BurstState
         }
         None => Ok(BurstState::default()),
     }
+}
+
+/// Every token creation among `events`, assessed with the scope the poller
+/// fetched for it when there is one (`token_scopes`), else the scope in the
+/// entry itself, else unknown.
+fn assess_tokens(
+    store: &Store,
+    rules: &Rules,
+    events: &[crate::model::AuditEvent],
+    now: DateTime<Utc>,
+) -> Result<Vec<Finding>, StoreError> {
+    let mut findings = Vec::new();
+    for creation in events.iter().filter_map(|e| tokens::recognise(rules, e)) {
+        let fetched =
+            store.token_scope(&creation.event_id)?.map(|stored| {
+                match serde_json::to_value(&stored) {
+                    Ok(json) => tokens::scope_of(&json),
+                    Err(_) => tokens::TokenScope::Unknown,
+                }
+            });
+        findings.push(tokens::assess(rules, &creation, fetched.as_ref(), now));
+    }
+    Ok(findings)
 }
 
 fn source_events(
@@ -274,5 +297,70 @@ mod tests {
             assert_eq!(pair[0].end, pair[1].start);
         }
         assert!(plan_windows(&plan(CheckKind::Bursts, Some(at(12, 7)), at(12, 7))).is_empty());
+    }
+
+    #[test]
+    fn tokens_use_the_scope_the_poller_stored() {
+        use crate::model::{Action, ActionKind, Actor, AuditEvent, Outcome, Resource};
+        use crate::sources::token_scope::TokenScope as StoredScope;
+        let rules = crate::detect::rules::parse(None).unwrap().rules;
+        let mut store = Store::open_in_memory().unwrap();
+        let creation = |id: &str| AuditEvent {
+            source: Source::Cloudflare,
+            id: id.into(),
+            time: at(10, 20),
+            actor: Actor {
+                email: Some("mallory@example.com".into()),
+                ..Actor::default()
+            },
+            action: Action {
+                verb: "token_create".into(),
+                kind: ActionKind::Create,
+                description: None,
+            },
+            resource: Resource::default(),
+            outcome: Outcome::Success,
+            account: None,
+            raw: format!(r#"{{"id":"{id}","metadata":{{"token_tag":"t-{id}"}}}}"#),
+        };
+        store
+            .insert_events(&[creation("e1"), creation("e2")])
+            .unwrap();
+        let broad = StoredScope::Known {
+            policies: vec![serde_json::json!({"effect": "allow",
+                "permission_groups": [{"name": "DNS Write"}],
+                "resources": {"com.cloudflare.api.account.zone.*": "*"}})],
+        };
+        store.set_token_scope("e1", &broad).unwrap();
+        let window = CoveredWindow {
+            start: at(10, 0),
+            end: at(11, 0),
+        };
+        let result = run_window(
+            &mut store,
+            &rules,
+            CheckKind::Tokens,
+            window,
+            at(11, 0),
+            Delivery::Live,
+            Mode::Scheduled,
+        )
+        .unwrap();
+        let rules_of = |key: &str| {
+            result
+                .findings
+                .iter()
+                .find(|f| f.dedup_key == key)
+                .map(|f| f.rules.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            rules_of("token:e1"),
+            vec!["token.broad", "token.write", "token.unapproved_issuer"]
+        );
+        assert_eq!(
+            rules_of("token:e2"),
+            vec!["token.unknown_scope", "token.unapproved_issuer"]
+        );
     }
 }
