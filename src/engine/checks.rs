@@ -140,7 +140,7 @@ pub fn run_window(
     let mut unreadable = 0;
     let mut next_state = None;
     let findings = match check {
-        CheckKind::Baseline => check_hour(store, rules, window.start, now)?,
+        CheckKind::Baseline => check_hour(&store.baseline_data()?, rules, window.start, now)?,
         CheckKind::Tokens => {
             let events = source_events(store, Source::Cloudflare, window)?;
             assess_tokens(store, rules, &events, now)?

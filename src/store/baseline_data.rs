@@ -6,26 +6,94 @@
 //! O(active actors x window hours), independent of how many events the
 //! window holds. The actor's first event is one seek on the
 //! `(actor_key, time)` index.
+//!
+//! `actor_hour_change_type` is folded in from new events on demand (see
+//! migration 3 for why not on insert), so the baseline reads through
+//! [`StoreBaseline`], which only [`Store::baseline_data`] hands out, after
+//! folding: a stale aggregate cannot be read by mistake.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::params;
+use rusqlite::{TransactionBehavior, params};
 
-use super::{Result, Store, StoreError, from_ms, sql_err, to_ms};
+use super::{Result, Store, StoreError, from_ms, sql_err, to_count, to_ms};
 use crate::detect::baseline::{BaselineData, HourActivity, HourCount, hour_start};
 
 /// Action kinds stored for events that change nothing; must stay the
-/// complement of `ActionKind::is_change` (a test checks it), and equal to
-/// the list in migration 3's `actor_hour_change_type` trigger.
+/// complement of `ActionKind::is_change` (a test checks it).
 const NON_CHANGE_KINDS_SQL: &str = "('read', 'login')";
 
-impl BaselineData for Store {
+const CHANGE_TYPES_MARK: &str = "actor_hour_change_type";
+
+/// The store as the baseline check's data, with its change-type aggregate
+/// up to date as of [`Store::baseline_data`].
+#[derive(Debug, Clone, Copy)]
+pub struct StoreBaseline<'a> {
+    store: &'a Store,
+}
+
+impl Store {
+    /// Folds events stored since the last fold into the change-type
+    /// aggregate and returns the store as baseline data.
+    pub fn baseline_data(&mut self) -> Result<StoreBaseline<'_>> {
+        self.refresh_change_types()?;
+        Ok(StoreBaseline { store: self })
+    }
+
+    /// Folds events with a rowid above the mark into
+    /// `actor_hour_change_type` and moves the mark, in one transaction;
+    /// returns how many events were looked at. Events are only ever
+    /// appended, and SQLite serializes writers, so rowids at or below the
+    /// newest committed one never appear later.
+    pub fn refresh_change_types(&mut self) -> Result<u64> {
+        const OP: &str = "updating the change-type aggregate";
+        let path = self.path.as_str();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, OP))?;
+        let (done, newest): (i64, i64) = tx
+            .query_row(
+                "SELECT (SELECT rowid_done FROM derived_marks WHERE name = ?1),
+                        (SELECT coalesce(max(rowid), 0) FROM events)",
+                [CHANGE_TYPES_MARK],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(sql_err(path, OP))?;
+        if newest <= done {
+            return Ok(0);
+        }
+        let fold = format!(
+            "INSERT INTO actor_hour_change_type (actor_key, hour, resource_type, changes)
+             SELECT actor_key, time - (((time % 3600000) + 3600000) % 3600000), resource_type,
+                    count(*)
+             FROM events
+             WHERE rowid > ?1 AND rowid <= ?2 AND kind NOT IN {NON_CHANGE_KINDS_SQL}
+               AND resource_type IS NOT NULL AND resource_type <> ''
+             GROUP BY 1, 2, 3
+             ON CONFLICT (actor_key, hour, resource_type) DO UPDATE SET
+                 changes = changes + excluded.changes"
+        );
+        tx.execute(&fold, params![done, newest])
+            .map_err(sql_err(path, OP))?;
+        tx.execute(
+            "UPDATE derived_marks SET rowid_done = ?2 WHERE name = ?1",
+            params![CHANGE_TYPES_MARK, newest],
+        )
+        .map_err(sql_err(path, OP))?;
+        tx.commit().map_err(sql_err(path, OP))?;
+        to_count(path, OP, newest - done)
+    }
+}
+
+impl BaselineData for StoreBaseline<'_> {
     type Error = StoreError;
 
     fn active_actors(&self, hour: DateTime<Utc>) -> Result<Vec<String>> {
         let hour = to_ms(hour_start(hour));
-        self.conn
+        self.store
+            .conn
             .prepare_cached(
                 "SELECT DISTINCT actor_key FROM actor_hour
                  WHERE hour = ?1 AND changes > 0 ORDER BY actor_key",
@@ -34,7 +102,10 @@ impl BaselineData for Store {
                 s.query_map([hour], |r| r.get::<_, String>(0))?
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
-            .map_err(sql_err(&self.path, "reading the hour's active actors"))
+            .map_err(sql_err(
+                &self.store.path,
+                "reading the hour's active actors",
+            ))
     }
 
     fn hour_activity(&self, actor: &str, hour: DateTime<Utc>) -> Result<HourActivity> {
@@ -47,6 +118,7 @@ impl BaselineData for Store {
              ORDER BY time, rowid"
         );
         let rows = self
+            .store
             .conn
             .prepare_cached(&sql)
             .and_then(|mut s| {
@@ -56,7 +128,7 @@ impl BaselineData for Store {
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(sql_err(
-                &self.path,
+                &self.store.path,
                 "reading an actor's changes in the hour",
             ))?;
         let mut activity = HourActivity {
@@ -79,8 +151,9 @@ impl BaselineData for Store {
         to: DateTime<Utc>,
     ) -> Result<Vec<HourCount>> {
         const OP: &str = "reading an actor's hourly change counts";
-        let path = self.path.as_str();
+        let path = self.store.path.as_str();
         let rows = self
+            .store
             .conn
             .prepare_cached(
                 "SELECT hour, sum(changes) FROM actor_hour
@@ -114,7 +187,8 @@ impl BaselineData for Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<BTreeSet<String>> {
-        self.conn
+        self.store
+            .conn
             .prepare_cached(
                 "SELECT DISTINCT resource_type FROM actor_hour_change_type
                  WHERE actor_key = ?1 AND hour >= ?2 AND hour < ?3",
@@ -126,7 +200,7 @@ impl BaselineData for Store {
                 .collect::<rusqlite::Result<BTreeSet<_>>>()
             })
             .map_err(sql_err(
-                &self.path,
+                &self.store.path,
                 "reading resource types an actor changed",
             ))
     }
@@ -134,11 +208,12 @@ impl BaselineData for Store {
     fn first_seen(&self, actor: &str) -> Result<Option<DateTime<Utc>>> {
         const OP: &str = "reading an actor's first event";
         let ms: Option<i64> = self
+            .store
             .conn
             .prepare_cached("SELECT min(time) FROM events WHERE actor_key = ?1")
             .and_then(|mut s| s.query_row([actor], |r| r.get(0)))
-            .map_err(sql_err(&self.path, OP))?;
-        ms.map(|ms| from_ms(&self.path, OP, ms)).transpose()
+            .map_err(sql_err(&self.store.path, OP))?;
+        ms.map(|ms| from_ms(&self.store.path, OP, ms)).transpose()
     }
 }
 
@@ -178,47 +253,64 @@ mod tests {
             .collect();
         non_change.sort_by(|a, b| b.cmp(a));
         assert_eq!(format!("({})", non_change.join(", ")), NON_CHANGE_KINDS_SQL);
-        let migration = super::super::migrations::script(3);
-        assert_eq!(
-            migration.matches(NON_CHANGE_KINDS_SQL).count(),
-            2,
-            "the backfill and the trigger must exclude the same kinds"
-        );
     }
 
     #[test]
-    fn migration_3_backfills_change_types_from_existing_events() {
-        use super::super::migrations;
-        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch(migrations::script(1)).unwrap();
-        conn.execute_batch(migrations::script(2)).unwrap();
-        conn.pragma_update(None, "user_version", 2).unwrap();
-        let insert = "INSERT INTO events (source, id, time, actor_key, verb, kind, resource_type,
-                      outcome, raw) VALUES ('cloudflare', ?1, ?2, 'a', 'v', ?3, ?4, 'success', '{}')";
+    fn change_types_fold_in_new_events_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        let insert = |store: &Store, rows: &[(&str, i64, &str, Option<&str>)]| {
+            for (id, time, kind, rtype) in rows {
+                store
+                    .conn
+                    .execute(
+                        "INSERT INTO events (source, id, time, actor_key, verb, kind,
+                         resource_type, outcome, raw)
+                         VALUES ('cloudflare', ?1, ?2, 'a', 'v', ?3, ?4, 'success', '{}')",
+                        rusqlite::params![id, time, kind, rtype],
+                    )
+                    .unwrap();
+            }
+        };
+        let table = |store: &Store| -> Vec<(i64, String, i64)> {
+            store
+                .conn
+                .prepare(
+                    "SELECT hour, resource_type, changes FROM actor_hour_change_type
+                     ORDER BY hour, resource_type",
+                )
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
         // -1 ms is in the hour before the epoch: hours floor, not truncate.
-        for (id, time, kind, rtype) in [
-            ("1", 3_600_000 + 5, "update", Some("dns")),
-            ("2", 3_600_000 + 9, "delete", Some("dns")),
-            ("3", 3_600_000 + 9, "read", Some("monitor")),
-            ("4", -1, "create", Some("waf")),
-            ("5", 7, "create", None),
-        ] {
-            conn.execute(insert, rusqlite::params![id, time, kind, rtype])
-                .unwrap();
-        }
-        migrations::apply(&mut conn, ":memory:").unwrap();
-        let rows: Vec<(i64, String, i64)> = conn
-            .prepare(
-                "SELECT hour, resource_type, changes FROM actor_hour_change_type ORDER BY hour",
-            )
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
+        insert(
+            &store,
+            &[
+                ("1", 3_600_000 + 5, "update", Some("dns")),
+                ("2", 3_600_000 + 9, "delete", Some("dns")),
+                ("3", 3_600_000 + 9, "read", Some("monitor")),
+                ("4", -1, "create", Some("waf")),
+                ("5", 7, "create", None),
+            ],
+        );
+        assert_eq!(store.refresh_change_types().unwrap(), 5);
         assert_eq!(
-            rows,
+            table(&store),
             vec![(-3_600_000, "waf".into(), 1), (3_600_000, "dns".into(), 2)]
         );
+        assert_eq!(store.refresh_change_types().unwrap(), 0, "folded once");
+        insert(&store, &[("6", 3_600_000 + 60, "update", Some("dns"))]);
+        let data = store.baseline_data().unwrap();
+        let seen = data
+            .types_seen(
+                "a",
+                DateTime::from_timestamp_millis(-3_600_000).unwrap(),
+                DateTime::from_timestamp_millis(7_200_000).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["dns", "waf"]);
+        assert_eq!(table(&store)[1], (3_600_000, "dns".into(), 3));
     }
 }

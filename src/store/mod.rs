@@ -18,7 +18,7 @@
 //! key) with their outbox requests in the same transaction, the engine
 //! lease, per-check run records and the burst state (see `findings`,
 //! `outbox`, `lease`, `check_runs`), and the change-only resource-type
-//! aggregate `BaselineData` reads (see `baseline_data`).
+//! aggregate the baseline reads through `StoreBaseline` (see `baseline_data`).
 
 mod aggregates;
 mod baseline_data;
@@ -38,6 +38,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use baseline_data::StoreBaseline;
 pub use check_runs::{CheckKind, CheckRun, RunOutcome, SavedBurstState, WindowRecord};
 pub use findings::{FindingFilter, FindingState, RecordedFinding, StoredFinding};
 pub use lease::Lease;
