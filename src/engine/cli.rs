@@ -2,6 +2,7 @@
 //! `soc-tui check <check> --once` (one check, now, on the store).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
@@ -10,20 +11,26 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::checks::{Mode, run_window};
-use super::{Cadences, CoveredWindow, Engine, EngineEvent, EngineOptions};
+use super::{
+    Cadences, CoveredWindow, Engine, EngineEvent, EngineOptions, Intake, NoIntake, PollIntake,
+};
 use crate::config::Config;
 use crate::detect::baseline::hour_start;
 use crate::detect::{Finding, rules};
 use crate::paths::Paths;
 use crate::sanitize::sanitize_with_limit;
+use crate::secrets::{Credential, require};
+use crate::sources::poll;
 use crate::store::{CheckKind, Delivery, Store};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Runs the scheduled checks (baseline hourly, bursts and tokens every few minutes; see [checks] in the
 config) on the store in the data dir until Ctrl-C or SIGTERM, logging to the data dir's logs/ and printing
-one status line per check run on stderr. Only one engine runs per store: a second daemon refuses to start
-while the first one's lease is live. After downtime each check catches up on the windows it missed.")]
+one status line per check run on stderr. Before each check it polls the sources the check reads when they
+are configured ([cloudflare], [datadog]; credentials as `soc-tui auth` stores them), and checks only up to
+where the polled data is complete. Only one engine runs per store: a second daemon refuses to start while
+the first one's lease is live. After downtime each check catches up on the windows it missed.")]
 pub struct DaemonArgs {
     /// Record sink requests as dry_run (visible in the outbox, never sent).
     #[arg(long)]
@@ -109,8 +116,10 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        let (intake, sources) = intake_from_config(&config, &rules, paths)?;
         let options = EngineOptions {
             dry_run: args.dry_run,
+            intake,
             ..EngineOptions::default()
         };
         let mut engine = Engine::start(&config, rules, paths, options).await?;
@@ -124,6 +133,7 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
             cadences.tokens.as_secs(),
             if args.dry_run { " (dry run: nothing is sent)" } else { "" }
         );
+        eprintln!("soc-tui daemon: {sources}");
         let printer = tokio::spawn(print_status_lines(engine.subscribe()));
         let signal = wait_for_stop_signal().await;
         eprintln!("soc-tui daemon: stopping");
@@ -133,6 +143,43 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
         eprintln!("soc-tui daemon: stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Pollers for the sources the config names (credentials from the
+/// environment or the keychain), and a line saying what is polled.
+fn intake_from_config(
+    config: &Config,
+    rules: &rules::Rules,
+    paths: &Paths,
+) -> Result<(Arc<dyn Intake>, String)> {
+    let cloudflare = if config.cloudflare.is_configured() {
+        Some(poll::cloudflare_poller(config, rules.clone(), || {
+            Ok(require(Credential::CloudflareToken)?.0)
+        })?)
+    } else {
+        None
+    };
+    let datadog = if config.datadog.is_configured() {
+        Some(poll::datadog_poller(config, || {
+            Ok((
+                require(Credential::DatadogApiKey)?.0,
+                require(Credential::DatadogAppKey)?.0,
+            ))
+        })?)
+    } else {
+        None
+    };
+    if cloudflare.is_none() && datadog.is_none() {
+        return Ok((
+            Arc::new(NoIntake),
+            "no source configured: the checks read what `soc-tui ingest` stores".into(),
+        ));
+    }
+    let intake = PollIntake::new(&paths.store_file(), cloudflare, datadog)
+        .context("opening the store for the pollers")?;
+    let polled: Vec<&str> = intake.sources().iter().map(|s| s.as_str()).collect();
+    let line = format!("polling {} before each check", polled.join(" and "));
+    Ok((Arc::new(intake), line))
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what service managers send).

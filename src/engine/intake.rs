@@ -1,11 +1,10 @@
 //! The hook through which fresh events reach the store before a check.
 //!
-//! The Cloudflare and Datadog pollers plug in here when they land: the
-//! scheduler calls [`Intake::refresh`] at the start of every run, before it
-//! plans windows, and never lets a window end past the time the intake
-//! says its data is complete. Until then [`NoIntake`] stands in: events
-//! arrive through `soc-tui ingest` (or any other writer of the store) and
-//! the check reads what is there.
+//! The scheduler calls [`Intake::refresh`] at the start of every run,
+//! before it plans windows, and never lets a window end past the time the
+//! intake says its data is complete. [`super::PollIntake`] polls the
+//! Cloudflare and Datadog audit APIs; [`NoIntake`] fetches nothing, for
+//! stores fed by `soc-tui ingest` (or another process's polls).
 
 use std::future::Future;
 use std::pin::Pin;

@@ -21,6 +21,7 @@ mod clock;
 mod health;
 mod intake;
 mod lease;
+mod poll_intake;
 mod scheduler;
 mod store_access;
 
@@ -37,6 +38,7 @@ pub use clock::{EngineClock, TokioClock, WallClock};
 pub use health::{CheckHealth, HealthSnapshot};
 pub use intake::{Freshness, Intake, IntakeError, IntakeFuture, NoIntake};
 pub use lease::{DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, engine_id};
+pub use poll_intake::PollIntake;
 pub use store_access::{StoreHandle, StoreTaskError};
 
 pub use crate::store::CheckKind;
