@@ -24,13 +24,15 @@ use crate::sources::poll;
 use crate::store::{CheckKind, Delivery, Store};
 
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Runs the scheduled checks (baseline hourly, bursts and tokens every few minutes; see [checks] in the
-config) on the store in the data dir until Ctrl-C or SIGTERM, logging to the data dir's logs/ and printing
-one status line per check run on stderr. Before each check it polls the sources the check reads when they
-are configured ([cloudflare], [datadog]; credentials as `soc-tui auth` stores them), and checks only up to
-where the polled data is complete. Only one engine runs per store: a second daemon refuses to start while
-the first one's lease is live. After downtime each check catches up on the windows it missed.")]
+#[command(
+    after_help = "Runs the scheduled checks (baseline hourly, bursts and tokens every few minutes; see \
+    [checks] in the config) on the store in the data dir until Ctrl-C or SIGTERM, logging to the \
+    data dir's logs/ and printing one status line per check run on stderr. Before each check it \
+    polls the sources the check reads when they are configured ([cloudflare], [datadog]; \
+    credentials as `soc-tui auth` stores them), and checks only up to where the polled data is \
+    complete. Only one engine runs per store: a second daemon refuses to start while the first \
+    one's lease is live. After downtime each check catches up on the windows it missed."
+)]
 pub struct DaemonArgs {
     /// Record sink requests as dry_run (visible in the outbox, never sent).
     #[arg(long)]
@@ -56,10 +58,12 @@ impl From<CheckName> for CheckKind {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "\
-baseline checks the last complete hour before --at; bursts and tokens check the span of one cadence
-([checks] in the config) ending at --at. Findings are recorded in the store and their sink requests
-queued, exactly as the scheduler does; the scheduler's coverage and burst state are left alone.")]
+#[command(
+    after_help = "baseline checks the last complete hour before --at; bursts and tokens check the span of one \
+    cadence ([checks] in the config) ending at --at. Findings are recorded in the store and \
+    their sink requests queued, exactly as the scheduler does; the scheduler's coverage and \
+    burst state are left alone."
+)]
 pub struct CheckArgs {
     #[arg(value_enum)]
     pub check: CheckName,

@@ -56,6 +56,9 @@ pub(super) struct Shared {
     pub engine_id: String,
     pub settings: Settings,
     pub lease_held: AtomicBool,
+    /// Follows `lease_held`, so check tasks can run as soon as a standby
+    /// engine takes over instead of at their next tick.
+    lease_watch: watch::Sender<bool>,
     running: Mutex<Vec<CheckKind>>,
 }
 
@@ -83,6 +86,7 @@ impl Shared {
             engine_id,
             settings,
             lease_held: AtomicBool::new(lease_held),
+            lease_watch: watch::channel(lease_held).0,
             running: Mutex::new(Vec::new()),
         }
     }
@@ -97,6 +101,7 @@ impl Shared {
 
     pub fn set_lease(&self, held: bool, holder: Option<String>) {
         self.lease_held.store(held, Ordering::SeqCst);
+        self.lease_watch.send_replace(held);
         let _ = self
             .events
             .send(EngineEvent::LeaseChanged { holder, ours: held });
@@ -149,8 +154,8 @@ impl Shared {
     }
 }
 
-/// The task of one check: runs at once, then on its cadence and on request,
-/// while this engine holds the lease.
+/// The task of one check: runs at once, then on its cadence, on request,
+/// and when this engine takes the lease over; only while it holds the lease.
 pub(super) async fn check_task(
     shared: Arc<Shared>,
     check: CheckKind,
@@ -160,6 +165,7 @@ pub(super) async fn check_task(
     let mut shutdown = shared.shutdown_signal();
     let mut ticker = tokio::time::interval(cadence);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut lease = shared.lease_watch.subscribe();
     let mut next_tick = Instant::now();
     loop {
         tokio::select! {
@@ -167,6 +173,11 @@ pub(super) async fn check_task(
             _ = shutdown.wait_for(|stop| *stop) => break,
             tick = ticker.tick() => next_tick = tick + cadence,
             Some(()) = run_now.recv() => {}
+            Ok(()) = lease.changed() => {
+                if !*lease.borrow_and_update() {
+                    continue;
+                }
+            }
         }
         if !shared.lease_held.load(Ordering::SeqCst) {
             continue;
