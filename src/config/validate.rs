@@ -2,7 +2,7 @@
 //! Single values are checked while they are parsed (see `values.rs`).
 
 use super::Config;
-use super::runtime::{AgentConfig, AgentProvider};
+use super::runtime::{AgentConfig, AgentProvider, BaselineEngine};
 use super::sinks::ObjectLockMode;
 use super::source_map::join_key;
 use super::values::{HumanDuration, is_simple_name};
@@ -250,17 +250,11 @@ fn checks(config: &Config) -> Result<(), Violation> {
     positive("checks.baseline_cadence", checks.baseline_cadence)?;
     positive("checks.bursts_cadence", checks.bursts_cadence)?;
     positive("checks.tokens_cadence", checks.tokens_cadence)?;
-    if !(1..=365).contains(&checks.baseline_window_days) {
+    if checks.baseline_engine == BaselineEngine::Axiom && !config.axiom.enabled {
         return Err(violation(
-            &["checks.baseline_window_days"],
-            "must be between 1 and 365 days",
-        ));
-    }
-    if !(checks.volume_factor.is_finite() && checks.volume_factor > 1.0) {
-        return Err(violation(
-            &["checks.volume_factor"],
-            "must be a number greater than 1.0 (an hour is flagged at this multiple of the \
-             actor's baseline)",
+            &["checks.baseline_engine"],
+            "baseline_engine = \"axiom\" needs Axiom: set `axiom.enabled = true` and \
+             `axiom.dataset` in [axiom], or use baseline_engine = \"local\"",
         ));
     }
     Ok(())
