@@ -33,8 +33,9 @@ use crate::store::{CheckKind, Delivery, FindingFilter, OutboxFilter, Sink, Store
 #[command(
     after_help = "The span is whole UTC hours, from the first to the last event (or --from / --to). Rules come \
     from <config dir>/rules.toml over the built-in defaults, or from --rules. Suppressions \
-    expire against the time each check would have run. Nothing is sent and your store is not \
-    touched: the events go into a temporary store that is deleted on exit."
+    expire against the time each check would have run. The baseline runs on the local engine \
+    whatever [checks] baseline_engine says. Nothing is sent and your store is not touched: the \
+    events go into a temporary store that is deleted on exit."
 )]
 pub struct ReplayArgs {
     /// Audit data files (as `soc-tui ingest` reads them); `-` reads standard input.

@@ -12,9 +12,11 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::checks::{Mode, run_window};
 use super::{
-    Cadences, CoveredWindow, Engine, EngineEvent, EngineOptions, Intake, NoIntake, PollIntake,
+    BaselineSource, Cadences, CoveredWindow, Engine, EngineEvent, EngineOptions, Intake, NoIntake,
+    PollIntake, StoreHandle, axiom_window,
 };
-use crate::config::Config;
+use crate::config::{BaselineEngine, Config};
+use crate::detect::baseline::axiom::AxiomEngine;
 use crate::detect::baseline::hour_start;
 use crate::detect::{Finding, rules};
 use crate::paths::Paths;
@@ -124,6 +126,7 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
         let options = EngineOptions {
             dry_run: args.dry_run,
             intake,
+            baseline: baseline_source(&config)?,
             ..EngineOptions::default()
         };
         let mut engine = Engine::start(&config, rules, paths, options).await?;
@@ -137,7 +140,10 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
             cadences.tokens.as_secs(),
             if args.dry_run { " (dry run: nothing is sent)" } else { "" }
         );
-        eprintln!("soc-tui daemon: {sources}");
+        eprintln!(
+            "soc-tui daemon: {sources}; baseline engine {}",
+            config.checks.baseline_engine
+        );
         let printer = tokio::spawn(print_status_lines(engine.subscribe()));
         let signal = wait_for_stop_signal().await;
         eprintln!("soc-tui daemon: stopping");
@@ -184,6 +190,26 @@ fn intake_from_config(
     let polled: Vec<&str> = intake.sources().iter().map(|s| s.as_str()).collect();
     let line = format!("polling {} before each check", polled.join(" and "));
     Ok((Arc::new(intake), line))
+}
+
+/// The configured baseline engine (`[checks] baseline_engine`); Axiom's
+/// token comes from the environment or the keychain.
+fn baseline_source(config: &Config) -> Result<BaselineSource> {
+    match config.checks.baseline_engine {
+        BaselineEngine::Local => Ok(BaselineSource::Local),
+        BaselineEngine::Axiom => {
+            let token = require(Credential::AxiomToken)?.0;
+            let proxy = config.http.proxy.as_ref().map(|p| p.as_str());
+            let engine = AxiomEngine::from_config(
+                &config.axiom,
+                poll::http_policy(&config.http),
+                proxy,
+                token,
+            )
+            .context("setting up the Axiom baseline engine")?;
+            Ok(BaselineSource::Axiom(Arc::new(engine)))
+        }
+    }
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what service managers send).
@@ -296,16 +322,37 @@ pub fn run_check(args: CheckArgs, paths: &Paths) -> Result<ExitCode> {
     } else {
         Delivery::Live
     };
-    let result = run_window(
-        &mut store,
-        &rules,
-        check,
-        window,
-        at,
-        delivery,
-        Mode::OneOff,
-    )
-    .with_context(|| format!("running the {check} check"))?;
+    // Only the baseline check has an engine choice (and needs Axiom's token).
+    let source = match check {
+        CheckKind::Baseline => baseline_source(&config)?,
+        CheckKind::Bursts | CheckKind::Tokens => BaselineSource::Local,
+    };
+    let result = match source {
+        BaselineSource::Axiom(engine) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let store = StoreHandle::new(store);
+            let rules = Arc::new(rules);
+            let mode = Mode::OneOff;
+            runtime
+                .block_on(axiom_window(
+                    &store, &engine, &rules, window, at, delivery, mode,
+                ))
+                .map_err(|e| anyhow::anyhow!("running the baseline check on Axiom: {e}"))?
+        }
+        _ => run_window(
+            &mut store,
+            &rules,
+            check,
+            window,
+            at,
+            delivery,
+            Mode::OneOff,
+        )
+        .with_context(|| format!("running the {check} check"))?,
+    };
     let counts = result.counts();
     tracing::info!(%check, new = counts.new, updated = counts.updated, "check --once");
     if args.json {

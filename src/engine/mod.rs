@@ -14,6 +14,7 @@
 //! Ctrl-C or SIGTERM in the daemon) stops the tasks between windows and
 //! releases the lease.
 
+mod axiom_baseline;
 mod bus;
 pub mod checks;
 pub mod cli;
@@ -33,6 +34,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
+pub use axiom_baseline::{BaselineSource, RESHIP_MARGIN, axiom_window, shipped_key};
 pub use bus::{CoveredWindow, EngineCommand, EngineEvent, FindingCounts};
 pub use clock::{EngineClock, TokioClock, WallClock};
 pub use health::{CheckHealth, HealthSnapshot};
@@ -80,6 +82,8 @@ pub struct EngineOptions {
     pub intake: Arc<dyn Intake>,
     /// The lease holder id; `None`: `hostname:pid:random`.
     pub engine_id: Option<String>,
+    /// Where the baseline check gets its figures (`[checks] baseline_engine`).
+    pub baseline: BaselineSource,
 }
 
 impl Default for EngineOptions {
@@ -93,6 +97,7 @@ impl Default for EngineOptions {
             clock: Arc::new(WallClock),
             intake: Arc::new(NoIntake),
             engine_id: None,
+            baseline: BaselineSource::Local,
         }
     }
 }
@@ -106,6 +111,7 @@ impl fmt::Debug for EngineOptions {
             .field("heartbeat_every", &self.heartbeat_every)
             .field("stale_after", &self.stale_after)
             .field("engine_id", &self.engine_id)
+            .field("baseline", &self.baseline)
             .finish_non_exhaustive()
     }
 }
@@ -232,6 +238,7 @@ impl Engine {
             stale_after: options.stale_after,
             max_baseline_hours: rules.baseline.window_days.get().saturating_mul(24),
             delivery,
+            baseline: options.baseline,
         };
         let (events, first_events) = broadcast::channel(BUS_CAPACITY);
         let (health, health_rx) =

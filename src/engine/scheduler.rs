@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::axiom_baseline::{BaselineSource, axiom_window};
 use super::bus::{CoveredWindow, EngineEvent, FindingCounts};
 use super::checks::{Mode, Plan, plan_windows, run_window};
 use super::clock::EngineClock;
@@ -33,6 +34,7 @@ pub struct Settings {
     /// The most hours the baseline catches up after downtime.
     pub max_baseline_hours: u32,
     pub delivery: Delivery,
+    pub baseline: BaselineSource,
 }
 
 impl Settings {
@@ -279,12 +281,18 @@ async fn check_due_windows(shared: &Shared, check: CheckKind) -> RunResult {
         }
         let rules = Arc::clone(&shared.rules);
         let delivery = shared.settings.delivery;
-        let result = shared
-            .store
-            .call(move |s| run_window(s, &rules, check, window, now, delivery, Mode::Scheduled))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("{check} window from {}: {e}", window.start))?;
+        let result = match (&shared.settings.baseline, check) {
+            (BaselineSource::Axiom(engine), CheckKind::Baseline) => {
+                let mode = Mode::Scheduled;
+                axiom_window(&shared.store, engine, &rules, window, now, delivery, mode).await?
+            }
+            _ => shared
+                .store
+                .call(move |s| run_window(s, &rules, check, window, now, delivery, Mode::Scheduled))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("{check} window from {}: {e}", window.start))?,
+        };
         let window_counts = result.counts();
         counts.new += window_counts.new;
         counts.updated += window_counts.updated;
