@@ -50,6 +50,12 @@ pub enum Command {
     /// Run the anomaly webhook receiver, or sign a test request.
     #[command(subcommand)]
     Webhook(crate::webhook::WebhookCommand),
+    /// Run the scheduled checks without a terminal until Ctrl-C or SIGTERM.
+    Daemon(crate::engine::cli::DaemonArgs),
+    /// Run one check (baseline, bursts or tokens) now and print its findings.
+    Check(crate::engine::cli::CheckArgs),
+    /// Replay historical events through all checks and print what would have fired.
+    Replay(crate::replay::ReplayArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -91,6 +97,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Webhook(cmd) => {
             init_logging(&paths);
             crate::webhook::cli::run(cmd, &paths)
+        }
+        Command::Daemon(args) => {
+            init_logging(&paths);
+            crate::engine::cli::run_daemon(args, &paths)
+        }
+        Command::Check(args) => {
+            init_logging(&paths);
+            crate::engine::cli::run_check(args, &paths)
+        }
+        Command::Replay(args) => {
+            init_logging(&paths);
+            crate::replay::run(args, &paths)
         }
     }
 }

@@ -6,11 +6,13 @@
 pub mod cli;
 pub mod config;
 pub mod detect;
+pub mod engine;
 pub mod ingest;
 pub mod investigate;
 pub mod logging;
 pub mod model;
 pub mod paths;
+pub mod replay;
 pub mod sanitize;
 pub mod secrets;
 pub mod sources;

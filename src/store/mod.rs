@@ -13,14 +13,25 @@
 //!
 //! Times are stored as unix milliseconds (floored); the verbatim `raw` entry
 //! keeps the source's own precision.
+//!
+//! Schema 3 adds what the scheduled checks write: findings (one per dedup
+//! key) with their outbox requests in the same transaction, the engine
+//! lease, per-check run records and the burst state (see `findings`,
+//! `outbox`, `lease`, `check_runs`), and the change-only resource-type
+//! aggregate the baseline reads through `StoreBaseline` (see `baseline_data`).
 
 mod actor_history;
 mod aggregates;
 mod analyst_log;
+mod baseline_data;
+mod check_runs;
 mod checkpoints;
 mod drafts;
 mod events;
+mod findings;
+mod lease;
 mod migrations;
+mod outbox;
 mod token_scopes;
 mod webhook_deliveries;
 
@@ -37,8 +48,16 @@ pub use drafts::{
     Approval, DraftCreated, DraftEdit, DraftResult, DraftRow, DraftStatus, NewDraft, TriggerKind,
     draft_label, parse_draft_label,
 };
+pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
+pub use baseline_data::StoreBaseline;
+pub use check_runs::{CheckKind, CheckRun, RunOutcome, SavedBurstState, WindowRecord};
+pub use findings::{FindingFilter, FindingState, RecordedFinding, StoredFinding};
+pub use lease::Lease;
 pub use migrations::SCHEMA_VERSION;
-pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery};
+pub use outbox::{
+    Delivery, FindingRequestPayload, NewOutboxItem, OutboxCounts, OutboxFilter, OutboxItem,
+    OutboxState, Sink, request_target,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

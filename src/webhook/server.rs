@@ -28,7 +28,7 @@ use crate::investigate::identity::normalize_actor;
 use crate::investigate::report::TriggerInfo;
 use crate::investigate::{InvestigationRequest, Investigator, TriggerRecord};
 use crate::secrets::Secret;
-use crate::store::{Delivery, TriggerKind, draft_label};
+use crate::store::{TriggerKind, WebhookDelivery as Delivery, draft_label};
 
 pub const ANOMALY_PATH: &str = "/webhook/anomaly";
 

@@ -1,0 +1,91 @@
+//! What the engine tells its viewers (the TUI, the daemon's status lines)
+//! and what they can ask of it.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::health::HealthSnapshot;
+use crate::detect::{Severity, Workflow};
+use crate::store::CheckKind;
+
+/// Events broadcast by the engine. Every string that can carry
+/// attacker-controlled text (actor, title, error) is raw: sanitize before
+/// drawing it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EngineEvent {
+    CheckStarted {
+        check: CheckKind,
+        at: DateTime<Utc>,
+    },
+    /// A run finished: every planned window was checked and recorded.
+    CheckFinished {
+        check: CheckKind,
+        /// The windows the run covered, oldest first (empty when there was
+        /// nothing new to check).
+        windows: Vec<CoveredWindow>,
+        findings: FindingCounts,
+        duration: Duration,
+    },
+    /// A run stopped on an error; windows recorded before it stay recorded
+    /// and the rest are retried by the next run.
+    CheckFailed {
+        check: CheckKind,
+        error: String,
+        duration: Duration,
+    },
+    /// A finding was inserted or refreshed.
+    FindingRecorded {
+        id: i64,
+        dedup_key: String,
+        workflow: Workflow,
+        severity: Severity,
+        actor: String,
+        title: String,
+        /// False when it refreshed an existing finding.
+        inserted: bool,
+        /// Outbox requests this sighting queued.
+        enqueued: u32,
+    },
+    Health(HealthSnapshot),
+    /// The lease changed hands: `ours` says whether this engine now runs
+    /// the scheduled checks; `holder` is who does (`None`: nobody).
+    LeaseChanged {
+        holder: Option<String>,
+        ours: bool,
+    },
+    /// The engine stopped (shutdown requested); no more events follow.
+    Stopped,
+}
+
+/// A window a check covered: `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CoveredWindow {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// Findings a run recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FindingCounts {
+    /// Conditions seen for the first time.
+    pub new: u32,
+    /// Conditions seen before (a continuing burst, a re-checked hour).
+    pub updated: u32,
+    /// Of all these, how many had every rule silenced.
+    pub suppressed: u32,
+    /// Outbox requests queued.
+    pub enqueued: u32,
+}
+
+/// What a viewer can ask of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineCommand {
+    /// Run this check now (in addition to its cadence). Ignored while a
+    /// run of it is already pending.
+    RunNow(CheckKind),
+    /// Stop every task, release the lease and emit `Stopped`.
+    Shutdown,
+}
