@@ -5,6 +5,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Duration as TimeDelta, SubsecRound, Utc};
@@ -18,7 +19,7 @@ use super::scenario::Scenario;
 use super::sim::{SimCredentials, SimOptions, Simulators, random_text};
 use crate::config::{AccountId, BaseUrl, Config, Email, HumanDuration};
 use crate::paths::Paths;
-use crate::secrets::{Credential, Secret};
+use crate::secrets::{Credential, Keychain, Resolver, Secret, SecretsError};
 use crate::synth::{Generator, Params, Shape};
 
 /// How much of the history (ending now) the simulators also serve: what
@@ -48,8 +49,10 @@ pub struct DemoEnvironment {
     /// Every base URL at the simulators, cadences scaled by `--speed`.
     pub config: Config,
     /// Credentials by environment variable name (`SOC_TUI_…`): the ones the
-    /// simulators accept, plus the webhook secret.
-    pub env: Vec<(&'static str, Secret)>,
+    /// simulators accept, plus the webhook secret. [`DemoEnvironment::resolver`]
+    /// reads them.
+    pub env: Arc<Vec<(&'static str, Secret)>>,
+    lookup: Box<dyn Fn(&str) -> Option<OsString> + Send + Sync>,
     /// The pre-filled store (`<data_dir>/soc-tui.db`).
     pub store_path: PathBuf,
     pub prefill: PrefillReport,
@@ -142,7 +145,15 @@ impl DemoEnvironment {
             pagerduty: sims.pagerduty.base_url(),
         };
         let config = demo_config(&urls, &account_id, &sims, &credentials, speed)?;
-        let env = environment(credentials);
+        let env = Arc::new(environment(credentials));
+        let lookup = {
+            let env = Arc::clone(&env);
+            Box::new(move |name: &str| {
+                env.iter()
+                    .find(|(var, _)| *var == name)
+                    .map(|(_, secret)| OsString::from(secret.expose()))
+            })
+        };
         Ok(DemoEnvironment {
             cloudflare_url: urls.cloudflare,
             datadog_url: urls.datadog,
@@ -152,6 +163,7 @@ impl DemoEnvironment {
             account_id,
             config,
             env,
+            lookup,
             store_path,
             prefill,
             startup: started.elapsed(),
@@ -164,16 +176,10 @@ impl DemoEnvironment {
         })
     }
 
-    /// Looks a variable up in [`DemoEnvironment::env`]: hand it to
-    /// `secrets::Resolver::new` so soc-tui finds the demo's credentials
-    /// without touching the process environment.
-    pub fn env_lookup(&self) -> impl Fn(&str) -> Option<OsString> + '_ {
-        move |name: &str| {
-            self.env
-                .iter()
-                .find(|(var, _)| *var == name)
-                .map(|(_, secret)| OsString::from(secret.expose()))
-        }
+    /// Credentials for soc-tui: the demo's environment and no OS keychain,
+    /// so a demo never reads (or writes) the user's real credentials.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver::new(self.lookup.as_ref(), &NoKeychain)
     }
 
     /// The secret the anomaly webhook is signed with (also in `env`).
@@ -189,6 +195,40 @@ impl DemoEnvironment {
             self.scenario
                 .set_webhook_target(url, Secret::new(secret.expose().to_owned()));
         }
+    }
+}
+
+/// The demo's keychain: holds nothing and stores nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct NoKeychain;
+
+const NO_KEYCHAIN: &str = "the demo uses only its own simulated credentials";
+
+impl Keychain for NoKeychain {
+    fn backend(&self) -> &'static str {
+        "none (demo)"
+    }
+
+    fn availability(&self) -> Result<(), String> {
+        Err(NO_KEYCHAIN.to_owned())
+    }
+
+    fn read(&self, _credential: Credential) -> Result<Option<Secret>, SecretsError> {
+        Ok(None)
+    }
+
+    fn write(&self, credential: Credential, _secret: &Secret) -> Result<(), SecretsError> {
+        Err(SecretsError::KeychainUnavailable {
+            credential,
+            reason: NO_KEYCHAIN.to_owned(),
+        })
+    }
+
+    fn delete(&self, credential: Credential) -> Result<bool, SecretsError> {
+        Err(SecretsError::KeychainUnavailable {
+            credential,
+            reason: NO_KEYCHAIN.to_owned(),
+        })
     }
 }
 

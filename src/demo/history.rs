@@ -3,9 +3,9 @@
 //! the simulators (what the pollers will ask for), with the scripted
 //! entries set aside for the scenario to replay live.
 //!
-//! Generation and parsing run on one thread while the caller's thread
-//! writes batches to the store, so the pre-fill costs about
-//! max(generate + parse, write) rather than their sum.
+//! Generation, parsing and store writes are three pipelined stages on
+//! their own threads, so the pre-fill costs about the slowest stage (on
+//! two cores, about half their sum) rather than their sum.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -73,15 +73,20 @@ pub(crate) fn prefill(
         .flat_map(|p| p.event_ids.iter().map(move |id| (id.as_str(), p.index)))
         .collect();
     let mut store = Store::open(sinks.store_path)?;
-    let (sender, receiver) = mpsc::sync_channel::<Vec<AuditEvent>>(PIPELINE_DEPTH);
-    let (produced, written) = std::thread::scope(|scope| {
-        let producer = scope.spawn(|| produce(generator, sinks, &scripted_ids, sender));
-        let written = write(&mut store, receiver);
+    let (raw_sender, raw_receiver) = mpsc::sync_channel::<Vec<(String, String)>>(PIPELINE_DEPTH);
+    let (event_sender, event_receiver) = mpsc::sync_channel::<Vec<AuditEvent>>(PIPELINE_DEPTH);
+    let (produced, parsed, written) = std::thread::scope(|scope| {
+        let producer = scope.spawn(|| produce(generator, sinks, &scripted_ids, raw_sender));
+        let parser = scope.spawn(|| parse(raw_receiver, event_sender));
+        let written = write(&mut store, event_receiver);
+        let panicked = |stage: &str| DemoError::History(format!("the {stage} thread panicked"));
         let produced = producer
             .join()
-            .unwrap_or_else(|_| Err(DemoError::History("the generator thread panicked".into())));
-        (produced, written)
+            .unwrap_or_else(|_| Err(panicked("generator")));
+        let parsed = parser.join().unwrap_or_else(|_| Err(panicked("parser")));
+        (produced, parsed, written)
     });
+    parsed?;
     let (scripted, in_simulators) = produced?;
     let (events, store_write) = written?;
     let report = PrefillReport {
@@ -93,13 +98,14 @@ pub(crate) fn prefill(
     Ok((report, scripted_entries(generator, scripted)?))
 }
 
-/// Generates, parses and routes every entry; returns the scripted raw
-/// entries by id and how many entries went to the simulators.
+/// Generates and routes every entry: scripted ones aside, recent ones to
+/// the simulators, all others on to the parser as `(id, raw)`. Returns the
+/// scripted raw entries by id and how many entries went to the simulators.
 fn produce(
     generator: &Generator,
     sinks: &Sinks<'_>,
     scripted_ids: &HashMap<&str, usize>,
-    sender: mpsc::SyncSender<Vec<AuditEvent>>,
+    sender: mpsc::SyncSender<Vec<(String, String)>>,
 ) -> Result<(HashMap<String, String>, u64), DemoError> {
     let mut scripted = HashMap::new();
     let mut in_simulators = 0u64;
@@ -117,17 +123,11 @@ fn produce(
             };
             in_simulators += 1;
         }
-        let event = parse_entry(&entry.raw).map_err(|reason| {
-            DemoError::History(format!(
-                "generated entry {} does not parse: {reason}",
-                entry.id
-            ))
-        })?;
-        batch.push(event);
+        batch.push((entry.id, entry.raw));
         if batch.len() == BATCH {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
             if sender.send(full).is_err() {
-                // The writer stopped on an error it reports itself.
+                // A later stage stopped on an error it reports itself.
                 return Ok((scripted, in_simulators));
             }
         }
@@ -138,7 +138,28 @@ fn produce(
     Ok((scripted, in_simulators))
 }
 
-/// Writes batches until the producer is done; returns the count and the
+/// Parses raw batches into events for the writer.
+fn parse(
+    receiver: mpsc::Receiver<Vec<(String, String)>>,
+    sender: mpsc::SyncSender<Vec<AuditEvent>>,
+) -> Result<(), DemoError> {
+    for batch in receiver {
+        let events = batch
+            .iter()
+            .map(|(id, raw)| {
+                parse_entry(raw).map_err(|reason| {
+                    DemoError::History(format!("generated entry {id} does not parse: {reason}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if sender.send(events).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Writes batches until the parser is done; returns the count and the
 /// time spent writing.
 fn write(
     store: &mut Store,

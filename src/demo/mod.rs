@@ -15,7 +15,7 @@
 //! use soc_tui::demo::{DemoEnvironment, Speed};
 //! let demo = DemoEnvironment::start(7, Speed::new(1.0)?, data_dir).await?;
 //! // Build the engine from `demo.config`, the store at `demo.store_path` and
-//! // a secrets resolver over `demo.env_lookup()`; once its webhook receiver
+//! // the credentials from `demo.resolver()`; once its webhook receiver
 //! // listens:
 //! demo.send_webhook_to("http://127.0.0.1:8088/webhook/anomaly");
 //! demo.scenario.start();
@@ -31,7 +31,7 @@ pub mod sim;
 
 pub use cast::Cast;
 pub use clock::{ScenarioClock, Speed};
-pub use env::DemoEnvironment;
+pub use env::{DemoEnvironment, NoKeychain};
 pub use history::PrefillReport;
 pub use scenario::{
     Scenario, StepKind, StepRecord, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER,

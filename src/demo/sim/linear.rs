@@ -918,7 +918,9 @@ async fn graphql_endpoint(
             .find(|o| o.name.as_deref() == Some(name)),
         None if doc.operations.len() == 1 => doc.operations.first(),
         None => {
-            return bad("Must provide operation name if query contains multiple operations.".into());
+            return bad(
+                "Must provide operation name if query contains multiple operations.".into(),
+            );
         }
     };
     let Some(operation) = operation else {
