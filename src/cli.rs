@@ -31,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Load raw audit events (JSON page, JSON array or NDJSON; Cloudflare or Datadog) into the store.
     Ingest(crate::ingest::IngestArgs),
+    /// Read new audit events from Cloudflare or Datadog once, store them, and print a summary.
+    Poll(crate::sources::poll::cli::PollArgs),
     /// Create, check and locate the config file.
     #[command(subcommand)]
     Config(crate::config::ConfigCommand),
@@ -59,6 +61,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => {
             init_logging(&paths);
             crate::ingest::run(args, &paths)
+        }
+        Command::Poll(args) => {
+            init_logging(&paths);
+            crate::sources::poll::cli::run(args, &paths)
         }
         Command::Config(cmd) => crate::config::run(cmd, &paths).map(|()| ExitCode::SUCCESS),
         Command::Auth(cmd) => {

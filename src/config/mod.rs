@@ -30,7 +30,9 @@ use toml::de::DeTable;
 
 pub use command::{ConfigCommand, run};
 pub use error::{ConfigError, InvalidConfig, Location};
-pub use runtime::{AgentConfig, AgentProvider, AnalystConfig, ChecksConfig, HttpConfig};
+pub use runtime::{
+    AgentConfig, AgentProvider, AnalystConfig, BaselineEngine, ChecksConfig, HttpConfig,
+};
 pub use sinks::{
     ConfluenceConfig, LinearConfig, LinearLabels, ObjectLockMode, PagerDutyConfig, S3Config,
 };

@@ -36,12 +36,8 @@ pub struct ChecksConfig {
     pub baseline_cadence: HumanDuration,
     pub bursts_cadence: HumanDuration,
     pub tokens_cadence: HumanDuration,
-    /// Days of history an actor's normal hourly volume is learned from.
-    pub baseline_window_days: u32,
-    /// An hour is anomalous when it exceeds the actor's baseline by this factor...
-    pub volume_factor: f64,
-    /// ...and has at least this many changes, so quiet actors do not page anyone.
-    pub min_changes: u32,
+    /// Where the baseline's figures come from.
+    pub baseline_engine: BaselineEngine,
 }
 
 impl Default for ChecksConfig {
@@ -50,10 +46,27 @@ impl Default for ChecksConfig {
             baseline_cadence: HumanDuration::from_secs(60 * 60),
             bursts_cadence: HumanDuration::from_secs(5 * 60),
             tokens_cadence: HumanDuration::from_secs(10 * 60),
-            baseline_window_days: 30,
-            volume_factor: 10.0,
-            min_changes: 20,
+            baseline_engine: BaselineEngine::Local,
         }
+    }
+}
+
+/// `checks.baseline_engine`: `local` reads the store's hourly aggregates;
+/// `axiom` ships events to the `[axiom]` dataset and queries it with APL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineEngine {
+    #[default]
+    Local,
+    Axiom,
+}
+
+impl fmt::Display for BaselineEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BaselineEngine::Local => "local",
+            BaselineEngine::Axiom => "axiom",
+        })
     }
 }
 

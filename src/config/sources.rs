@@ -20,6 +20,8 @@ pub struct CloudflareConfig {
     pub poll_overlap: HumanDuration,
     /// Entries newer than this are left for the next poll: they may still be arriving.
     pub settle_delay: HumanDuration,
+    /// How far back the very first poll of an account reads (no checkpoint yet).
+    pub initial_lookback: HumanDuration,
 }
 
 impl CloudflareConfig {
@@ -37,6 +39,7 @@ impl Default for CloudflareConfig {
             v1_fallback: true,
             poll_overlap: HumanDuration::from_secs(5 * 60),
             settle_delay: HumanDuration::from_secs(60),
+            initial_lookback: HumanDuration::from_secs(60 * 60),
         }
     }
 }
@@ -60,13 +63,31 @@ impl fmt::Display for CloudflareApiVersion {
 
 /// `[datadog]`: Audit Trail events. Set `site`, or `api_base` for anything else
 /// (a proxy, a test server); setting neither means Datadog is not used.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default, expecting = "the [datadog] table")]
 pub struct DatadogConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site: Option<DatadogSite>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_base: Option<BaseUrl>,
+    /// Each poll re-reads this much before the last checkpoint, for late events.
+    pub poll_overlap: HumanDuration,
+    /// Events newer than this are left for the next poll: they may still be arriving.
+    pub settle_delay: HumanDuration,
+    /// How far back the very first poll reads (no checkpoint yet).
+    pub initial_lookback: HumanDuration,
+}
+
+impl Default for DatadogConfig {
+    fn default() -> Self {
+        DatadogConfig {
+            site: None,
+            api_base: None,
+            poll_overlap: HumanDuration::from_secs(5 * 60),
+            settle_delay: HumanDuration::from_secs(60),
+            initial_lookback: HumanDuration::from_secs(60 * 60),
+        }
+    }
 }
 
 impl DatadogConfig {
@@ -178,7 +199,7 @@ mod tests {
         for site in DatadogSite::ALL {
             let config = DatadogConfig {
                 site: Some(site),
-                api_base: None,
+                ..DatadogConfig::default()
             };
             assert_eq!(
                 config.resolved_api_base().as_str(),
@@ -193,8 +214,8 @@ mod tests {
     #[test]
     fn api_base_overrides_the_site_and_the_default_site_is_us1() {
         let overridden = DatadogConfig {
-            site: None,
             api_base: Some(BaseUrl::try_from("http://127.0.0.1:9000/".to_owned()).unwrap()),
+            ..DatadogConfig::default()
         };
         assert_eq!(
             overridden.resolved_api_base().as_str(),

@@ -108,11 +108,9 @@ pub fn summary(config: &Config) -> Vec<(&'static str, String)> {
     lines.push((
         "checks",
         format!(
-            "baseline every {} over {} days (x{} and >= {} changes), bursts every {}, tokens every {}",
+            "baseline ({}) every {}, bursts every {}, tokens every {} (thresholds: `soc-tui rules show`)",
+            checks.baseline_engine,
             checks.baseline_cadence,
-            checks.baseline_window_days,
-            checks.volume_factor,
-            checks.min_changes,
             checks.bursts_cadence,
             checks.tokens_cadence
         ),

@@ -30,10 +30,14 @@ fn full_config() -> Config {
             v1_fallback: false,
             poll_overlap: HumanDuration::from_secs(600),
             settle_delay: HumanDuration::from_secs(30),
+            initial_lookback: HumanDuration::from_secs(7200),
         },
         datadog: DatadogConfig {
             site: None,
             api_base: Some(url("http://127.0.0.1:4011")),
+            poll_overlap: HumanDuration::from_secs(120),
+            settle_delay: HumanDuration::from_secs(90),
+            initial_lookback: HumanDuration::from_secs(3 * 86_400),
         },
         axiom: AxiomConfig {
             enabled: true,
@@ -76,9 +80,7 @@ fn full_config() -> Config {
             baseline_cadence: HumanDuration::from_secs(1800),
             bursts_cadence: HumanDuration::from_secs(60),
             tokens_cadence: HumanDuration::from_secs(120),
-            baseline_window_days: 14,
-            volume_factor: 5.5,
-            min_changes: 3,
+            baseline_engine: BaselineEngine::Axiom,
         },
         http: HttpConfig {
             connect_timeout: HumanDuration::from_secs(3),
@@ -205,6 +207,26 @@ fn every_builtin_url_passes_its_own_validation() {
             builtin
         );
     }
+}
+
+#[test]
+fn baseline_engine_defaults_to_local_and_axiom_needs_the_axiom_section() {
+    assert_eq!(
+        parse("").unwrap().checks.baseline_engine,
+        BaselineEngine::Local
+    );
+    let config = parse(
+        "[axiom]\nenabled = true\ndataset = \"audit\"\n\n[checks]\nbaseline_engine = \"axiom\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.checks.baseline_engine, BaselineEngine::Axiom);
+    let err = parse("[axiom]\ndataset = \"audit\"\n\n[checks]\nbaseline_engine = \"axiom\"\n")
+        .unwrap_err();
+    assert_eq!(err.key(), Some("checks.baseline_engine"));
+    assert!(
+        err.to_string().contains("set `axiom.enabled = true`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! Single values are checked while they are parsed (see `values.rs`).
 
 use super::Config;
-use super::runtime::{AgentConfig, AgentProvider};
+use super::runtime::{AgentConfig, AgentProvider, BaselineEngine};
 use super::sinks::ObjectLockMode;
 use super::source_map::join_key;
 use super::values::{HumanDuration, is_simple_name};
@@ -58,7 +58,14 @@ fn cloudflare(config: &Config) -> Result<(), Violation> {
         }
     }
     at_most("cloudflare.poll_overlap", cf.poll_overlap, 86_400, "1d")?;
-    at_most("cloudflare.settle_delay", cf.settle_delay, 3_600, "1h")
+    at_most("cloudflare.settle_delay", cf.settle_delay, 3_600, "1h")?;
+    // Audit Logs v2 keeps 30 days; reading further back finds nothing.
+    at_most(
+        "cloudflare.initial_lookback",
+        cf.initial_lookback,
+        30 * 86_400,
+        "30d",
+    )
 }
 
 fn datadog(config: &Config) -> Result<(), Violation> {
@@ -69,7 +76,15 @@ fn datadog(config: &Config) -> Result<(), Violation> {
              implies (https://api.<site>)",
         ));
     }
-    Ok(())
+    let dd = &config.datadog;
+    at_most("datadog.poll_overlap", dd.poll_overlap, 86_400, "1d")?;
+    at_most("datadog.settle_delay", dd.settle_delay, 3_600, "1h")?;
+    at_most(
+        "datadog.initial_lookback",
+        dd.initial_lookback,
+        30 * 86_400,
+        "30d",
+    )
 }
 
 fn axiom(config: &Config) -> Result<(), Violation> {
@@ -235,17 +250,11 @@ fn checks(config: &Config) -> Result<(), Violation> {
     positive("checks.baseline_cadence", checks.baseline_cadence)?;
     positive("checks.bursts_cadence", checks.bursts_cadence)?;
     positive("checks.tokens_cadence", checks.tokens_cadence)?;
-    if !(1..=365).contains(&checks.baseline_window_days) {
+    if checks.baseline_engine == BaselineEngine::Axiom && !config.axiom.enabled {
         return Err(violation(
-            &["checks.baseline_window_days"],
-            "must be between 1 and 365 days",
-        ));
-    }
-    if !(checks.volume_factor.is_finite() && checks.volume_factor > 1.0) {
-        return Err(violation(
-            &["checks.volume_factor"],
-            "must be a number greater than 1.0 (an hour is flagged at this multiple of the \
-             actor's baseline)",
+            &["checks.baseline_engine"],
+            "baseline_engine = \"axiom\" needs Axiom: set `axiom.enabled = true` and \
+             `axiom.dataset` in [axiom], or use baseline_engine = \"local\"",
         ));
     }
     Ok(())

@@ -1,7 +1,11 @@
 //! Audit-log sources: parsers from the services' entry shapes into
-//! [`crate::model::AuditEvent`], and (later) the pollers.
+//! [`crate::model::AuditEvent`], the API clients, and the pollers that keep
+//! the store up to date.
 
 pub mod cloudflare;
 pub mod datadog;
 pub mod http;
+pub mod page;
+pub mod poll;
 pub mod raw;
+pub mod token_scope;

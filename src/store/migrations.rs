@@ -91,7 +91,21 @@ CREATE TABLE checkpoints (
 ) WITHOUT ROWID;
 ";
 
-const MIGRATIONS: &[&str] = &[V1_EVENTS_AGGREGATES_CHECKPOINTS];
+/// Version 2: the scope of each Cloudflare API token a creation event made,
+/// as the poller fetched it (`sources::token_scope::TokenScope` as JSON).
+/// Keyed by the event's id (Cloudflare only) and deliberately without a
+/// foreign key: the poller records the scope before the event's chunk is
+/// committed, so a crash in between leaves a scope waiting for its event,
+/// never an event without its scope.
+const V2_TOKEN_SCOPES: &str = "
+CREATE TABLE token_scopes (
+    event_id    TEXT    PRIMARY KEY NOT NULL CHECK (event_id <> ''),
+    scope       TEXT    NOT NULL, -- JSON: state known + policies, or unknown + reason
+    recorded_at INTEGER NOT NULL  -- unix ms
+) WITHOUT ROWID;
+";
+
+const MIGRATIONS: &[&str] = &[V1_EVENTS_AGGREGATES_CHECKPOINTS, V2_TOKEN_SCOPES];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -18,6 +18,7 @@ mod aggregates;
 mod checkpoints;
 mod events;
 mod migrations;
+mod token_scopes;
 
 use std::fmt;
 use std::path::Path;

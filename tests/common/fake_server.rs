@@ -1,7 +1,7 @@
 //! A scripted HTTP/1.1 server on loopback: each request gets the next
-//! scripted reply (an answer, a TCP reset, or silence), and every request is
-//! recorded with its arrival time. For fault tests of anything built on
-//! `HttpClient`.
+//! scripted reply (an answer, a TCP reset, or silence), or whatever a
+//! handler computes from the request, and every request is recorded with
+//! its arrival time. For fault tests of anything built on `HttpClient`.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -23,6 +23,8 @@ pub enum Reply {
     Reset,
     /// Keep the socket open and never answer.
     Hang,
+    /// Wait, then do the inner reply (a slow server).
+    Delayed(Duration, Box<Reply>),
 }
 
 pub fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
@@ -45,6 +47,30 @@ pub struct Received {
 }
 
 impl Received {
+    /// The request target (`/path?query`).
+    pub fn target(&self) -> &str {
+        self.request_line.split(' ').nth(1).unwrap_or("")
+    }
+
+    pub fn path(&self) -> &str {
+        self.target().split('?').next().unwrap_or("")
+    }
+
+    /// Every value of query parameter `name`, percent-decoded.
+    pub fn query_all(&self, name: &str) -> Vec<String> {
+        let Ok(url) = url::Url::parse(&format!("http://fake{}", self.target())) else {
+            return Vec::new();
+        };
+        url.query_pairs()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+            .collect()
+    }
+
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.query_all(name).into_iter().next()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -58,20 +84,36 @@ pub struct FakeServer {
     received: Arc<Mutex<Vec<Received>>>,
 }
 
+/// Computes the reply to a request (called once per request, in arrival order).
+pub type Handler = Arc<dyn Fn(&Received) -> Reply + Send + Sync>;
+
 impl FakeServer {
     /// Serves `script` one reply per request, in order; a request beyond
     /// the script gets a 500 that names the problem.
     pub async fn start(script: Vec<Reply>) -> FakeServer {
+        let script = Mutex::new(VecDeque::from(script));
+        FakeServer::serve(move |_| {
+            script
+                .lock()
+                .expect("lock")
+                .pop_front()
+                .unwrap_or_else(|| reply(500, &[], "fake server: script exhausted"))
+        })
+        .await
+    }
+
+    /// Answers each request with what `handler` returns for it.
+    pub async fn serve(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let received = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(VecDeque::from(script)));
+        let handler: Handler = Arc::new(handler);
         let log = Arc::clone(&received);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let log = Arc::clone(&log);
-                let script = Arc::clone(&script);
-                tokio::spawn(serve_connection(stream, log, script));
+                let handler = Arc::clone(&handler);
+                tokio::spawn(serve_connection(stream, log, handler));
             }
         });
         FakeServer { addr, received }
@@ -94,44 +136,59 @@ impl FakeServer {
     }
 }
 
-async fn serve_connection(
-    mut stream: TcpStream,
-    log: Arc<Mutex<Vec<Received>>>,
-    script: Arc<Mutex<VecDeque<Reply>>>,
-) {
+async fn serve_connection(mut stream: TcpStream, log: Arc<Mutex<Vec<Received>>>, handler: Handler) {
     // One request per connection (`Connection: close` on every answer).
     let Some(request) = read_request(&mut stream).await else {
         return;
     };
-    log.lock().expect("lock").push(request);
-    let next = script.lock().expect("lock").pop_front();
-    match next.unwrap_or_else(|| reply(500, &[], "fake server: script exhausted")) {
-        Reply::Respond {
-            status,
-            headers,
-            body,
-        } => {
-            let mut head = format!(
-                "HTTP/1.1 {status} Scripted\r\nContent-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
-            for (name, value) in headers {
-                head.push_str(&format!("{name}: {value}\r\n"));
+    // Logged and answered under one lock, so the handler sees requests in
+    // the order of the log.
+    let next = {
+        let mut log = log.lock().expect("lock");
+        let next = handler(&request);
+        log.push(request);
+        next
+    };
+    answer(stream, next).await;
+}
+
+fn answer(
+    mut stream: TcpStream,
+    reply: Reply,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        match reply {
+            Reply::Respond {
+                status,
+                headers,
+                body,
+            } => {
+                let mut head = format!(
+                    "HTTP/1.1 {status} Scripted\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    body.len()
+                );
+                for (name, value) in headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+                let _ = stream.shutdown().await;
             }
-            head.push_str("\r\n");
-            let _ = stream.write_all(head.as_bytes()).await;
-            let _ = stream.write_all(body.as_bytes()).await;
-            let _ = stream.shutdown().await;
+            Reply::Reset => {
+                let _ = stream.set_zero_linger();
+                drop(stream);
+            }
+            Reply::Hang => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                drop(stream);
+            }
+            Reply::Delayed(delay, inner) => {
+                tokio::time::sleep(delay).await;
+                answer(stream, *inner).await;
+            }
         }
-        Reply::Reset => {
-            let _ = stream.set_zero_linger();
-            drop(stream);
-        }
-        Reply::Hang => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            drop(stream);
-        }
-    }
+    })
 }
 
 async fn read_request(stream: &mut TcpStream) -> Option<Received> {

@@ -40,6 +40,7 @@
 //! `new_types_only` (against the short history there is), or
 //! `absolute_threshold` (volume only, at a fixed count).
 
+pub mod axiom;
 mod data;
 mod report;
 

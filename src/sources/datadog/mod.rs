@@ -1,3 +1,4 @@
 //! Datadog audit events (`/api/v2/audit/events`).
 
+pub mod client;
 pub mod parse;
