@@ -23,6 +23,11 @@ use soc_tui::store::Store;
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
 
+/// Each test starts full demo environments (120,000 events each): one at a
+/// time, so they do not starve each other on small machines and the start-up
+/// time printed is the real one.
+static ONE_DEMO_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A stand-in for soc-tui's webhook receiver: records and answers 202.
 async fn receiver() -> (String, Received) {
     let received: Received = Arc::default();
@@ -53,6 +58,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_starts_and_the_attack_unfolds_in_order() {
+    let _turn = ONE_DEMO_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let demo = DemoEnvironment::start(7, Speed::new(100.0).unwrap(), dir.path())
         .await
@@ -318,6 +324,105 @@ async fn the_demo_starts_and_the_attack_unfolds_in_order() {
     assert_eq!(evidence[0], token_id_entry(&log));
 }
 
+/// soc-tui's own pollers, built from the demo config and credentials, read
+/// the live events from the simulators into the demo store, and enrich the
+/// token creation with its scope.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_pollers_read_the_attack_from_the_simulators() {
+    let _turn = ONE_DEMO_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = DemoEnvironment::start(5, Speed::new(1000.0).unwrap(), dir.path())
+        .await
+        .unwrap();
+    let (url, _received) = receiver().await;
+    demo.send_webhook_to(url);
+    demo.scenario.start();
+    tokio::time::timeout(Duration::from_secs(30), demo.scenario.finished())
+        .await
+        .unwrap();
+
+    let overlay = demo.cast.rules_overlay();
+    let rules = soc_tui::detect::rules::parse(Some(("demo-rules.toml", &overlay)))
+        .unwrap()
+        .rules;
+    let resolver = demo.resolver();
+    let cloudflare = soc_tui::sources::poll::cloudflare_poller(&demo.config, rules, || {
+        resolver
+            .require(Credential::CloudflareToken)
+            .map(|(s, _)| s)
+    })
+    .unwrap();
+    let datadog = soc_tui::sources::poll::datadog_poller(&demo.config, || {
+        Ok((
+            resolver.require(Credential::DatadogApiKey)?.0,
+            resolver.require(Credential::DatadogAppKey)?.0,
+        ))
+    })
+    .unwrap();
+    // Cloudflare times are whole seconds and a window's end is exclusive:
+    // an entry from this very second is read by the next poll. Be that poll.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut store = Store::open(&demo.store_path).unwrap();
+    let options = soc_tui::sources::poll::PollOptions::at(Utc::now());
+    let cf = cloudflare.poll(&mut store, &options).await;
+    let dd = datadog.poll(&mut store, &options).await;
+    for report in [&cf, &dd] {
+        assert!(!report.failed(), "{report:?}");
+        let target = &report.targets[0];
+        assert_eq!(target.rejected, 0, "{target:?}");
+        assert!(target.new >= 1, "{target:?}");
+    }
+    assert_eq!(
+        dd.targets[0].new, 12,
+        "the live Datadog events are new; the history already stored"
+    );
+    assert_eq!(cf.targets[0].new, 1, "{:?}", cf.targets[0]);
+    // The entry carries its policies, so no lookup was needed and none failed.
+    assert_eq!(cf.targets[0].token_scopes.unknown, 0, "{:?}", cf.targets[0]);
+
+    let attacker = demo.cast.attacker.actor_key();
+    let stored = store
+        .events_for_actor(
+            &attacker,
+            Utc::now() - chrono::Duration::minutes(5),
+            Utc::now(),
+            1000,
+        )
+        .unwrap();
+    let token_event = token_id_entry(&demo.scenario.log()).to_owned();
+    let minted = stored
+        .iter()
+        .find(|e| e.id == token_event)
+        .expect("the token creation is stored");
+    assert!(
+        minted.raw.contains("com.cloudflare.api.account.zone.*"),
+        "{}",
+        minted.raw
+    );
+    assert_eq!(stored.len(), 8, "the token and seven Datadog changes");
+
+    // The token details endpoint answers the real client (the lookup the
+    // poller makes for entries without policies, such as v1's).
+    let token_id = serde_json::from_str::<Value>(&minted.raw).unwrap()["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let details = cloudflare
+        .client()
+        .token(
+            soc_tui::sources::cloudflare::client::TokenOwner::Account(&demo.account_id),
+            &token_id,
+        )
+        .await
+        .unwrap();
+    let policies = serde_json::to_string(&details.policies).unwrap();
+    assert!(
+        policies.contains("com.cloudflare.api.account.zone.*") && policies.contains("Zone Write"),
+        "{policies}"
+    );
+    assert_eq!(details.status.as_deref(), Some("active"));
+}
+
 fn token_id_entry(log: &[soc_tui::demo::StepRecord]) -> &str {
     log.iter()
         .find(|s| s.kind == StepKind::BroadToken)
@@ -327,6 +432,7 @@ fn token_id_entry(log: &[soc_tui::demo::StepRecord]) -> &str {
 
 #[tokio::test]
 async fn the_webhook_waits_for_its_target_and_the_same_seed_gives_the_same_cast() {
+    let _turn = ONE_DEMO_AT_A_TIME.lock().await;
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let speed = Speed::new(1000.0).unwrap();
     let first = DemoEnvironment::start(11, speed, a.path()).await.unwrap();

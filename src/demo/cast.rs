@@ -101,6 +101,28 @@ impl Cast {
         })
     }
 
+    /// A `rules.toml` overlay for the demo: the approved token issuers, so
+    /// ordinary token creations are archived without a review ticket and
+    /// the attacker's is not.
+    pub fn rules_overlay(&self) -> String {
+        let mut tokens = toml::Table::new();
+        tokens.insert(
+            "approved_issuers".into(),
+            toml::Value::Array(
+                self.approved_token_issuers
+                    .iter()
+                    .map(|i| toml::Value::String(i.clone()))
+                    .collect(),
+            ),
+        );
+        let mut root = toml::Table::new();
+        root.insert("tokens".into(), toml::Value::Table(tokens));
+        format!(
+            "# soc-tui demo: people whose work includes creating API tokens.\n{}",
+            toml::to_string(&root).unwrap_or_default()
+        )
+    }
+
     /// The scripted events, planted in the history generator so they come
     /// out in the real shapes; the scenario replays them live. `day` must
     /// leave a day after it so entries spilling past the hour still exist.
@@ -165,6 +187,23 @@ mod tests {
                     .contains(&cast.on_call.actor_key())
             );
         }
+    }
+
+    #[test]
+    fn the_rules_overlay_approves_everyone_but_the_attacker() {
+        let end = Utc.with_ymd_and_hms(2026, 11, 4, 5, 0, 0).unwrap();
+        let generator = Generator::new(Params::demo(7, end)).unwrap();
+        let cast = Cast::choose(generator.actors(), end).unwrap();
+        let overlay = cast.rules_overlay();
+        let rules = crate::detect::rules::parse(Some(("demo-rules.toml", &overlay)))
+            .unwrap()
+            .rules;
+        assert_eq!(
+            rules.tokens.approved_issuers.len(),
+            cast.approved_token_issuers.len()
+        );
+        assert!(!overlay.contains(&cast.attacker.email), "{overlay}");
+        assert!(overlay.contains(&cast.on_call.email), "{overlay}");
     }
 
     #[test]

@@ -32,6 +32,9 @@ const TOKENS_CADENCE: Duration = Duration::from_secs(5);
 /// No cadence faster than this, whatever the speed.
 const CADENCE_FLOOR: Duration = Duration::from_millis(250);
 
+/// Reads the demo's credentials by environment variable name.
+type EnvLookupFn = dyn Fn(&str) -> Option<OsString> + Send + Sync;
+
 /// The simulated world and how to reach it.
 pub struct DemoEnvironment {
     /// `cloudflare.api_base` (`http://127.0.0.1:<port>/client/v4`).
@@ -52,7 +55,7 @@ pub struct DemoEnvironment {
     /// simulators accept, plus the webhook secret. [`DemoEnvironment::resolver`]
     /// reads them.
     pub env: Arc<Vec<(&'static str, Secret)>>,
-    lookup: Box<dyn Fn(&str) -> Option<OsString> + Send + Sync>,
+    lookup: Box<EnvLookupFn>,
     /// The pre-filled store (`<data_dir>/soc-tui.db`).
     pub store_path: PathBuf,
     pub prefill: PrefillReport,
@@ -278,6 +281,7 @@ fn demo_config(
     // The simulators append whole entries at once: nothing arrives late.
     config.cloudflare.settle_delay = HumanDuration::from_secs(0);
     config.datadog.api_base = Some(url(&urls.datadog)?);
+    config.datadog.settle_delay = HumanDuration::from_secs(0);
     config.confluence.base_url = Some(url(&urls.confluence)?);
     config.confluence.space_key = Some(sims.confluence.space_key().to_owned());
     config.confluence.email =

@@ -247,9 +247,16 @@ async fn run(inner: Arc<Inner>) {
         .no_proxy()
         .timeout(WEBHOOK_TIMEOUT)
         .build();
+    // Datadog times are milliseconds: at high speeds two steps can land in
+    // the same one, and the log must still say which came first.
+    let mut last_stamp: Option<DateTime<Utc>> = None;
     for step in &inner.steps {
         clock.sleep_until(step.at).await;
-        let now = Utc::now();
+        let now = match last_stamp {
+            Some(last) if Utc::now() <= last => last + chrono::Duration::milliseconds(1),
+            _ => Utc::now(),
+        };
+        last_stamp = Some(now);
         let (entry_id, outcome) = match &step.action {
             Action::Cloudflare(raw) => {
                 let (id, outcome) = append(&raw_restamped_cloudflare(raw, now), |r| {

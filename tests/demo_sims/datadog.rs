@@ -191,7 +191,7 @@ async fn pagination_covers_the_window_once_in_order_and_ends() {
 async fn actor_query_and_search_agree() {
     let w = world().await;
     let (from, to) = window(&w);
-    let email = w.emails(Shape::Datadog).into_iter().last().unwrap();
+    let email = w.emails(Shape::Datadog).into_iter().next_back().unwrap();
     let quoted = format!("@usr.email:\"{email}\"");
     let mine = walk(
         &w,

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::params::{Cursor, QueryParams, cloudflare_time};
 use super::server::{
-    RateLimit, RecordedRequest, ServiceProfile, SimServer, json, lock_read, lock_write,
+    RateLimit, RecordedRequest, Refusal, ServiceProfile, SimServer, json, lock_read, lock_write,
     seconds_header,
 };
 use super::timeline::{Direction, PageQuery, TimedEntry, Timeline};
@@ -390,13 +390,13 @@ async fn no_route(uri: axum::http::Uri) -> Response {
 
 // ---- checks --------------------------------------------------------------
 
-fn authorize(state: &CloudflareState, headers: &HeaderMap) -> Result<(), Response> {
+fn authorize(state: &CloudflareState, headers: &HeaderMap) -> Result<(), Refusal> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(failure(
+        return Err(Box::new(failure(
             StatusCode::UNAUTHORIZED,
             CODE_AUTH,
             "Authentication error",
-        ));
+        )));
     };
     let token = value
         .to_str()
@@ -405,7 +405,7 @@ fn authorize(state: &CloudflareState, headers: &HeaderMap) -> Result<(), Respons
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let Some(token) = token else {
-        return Err(json(
+        return Err(Box::new(json(
             StatusCode::BAD_REQUEST,
             &json!({
                 "success": false,
@@ -414,73 +414,73 @@ fn authorize(state: &CloudflareState, headers: &HeaderMap) -> Result<(), Respons
                 "messages": [],
                 "result": null,
             }),
-        ));
+        )));
     };
     if same_secret(token, &state.token) {
         Ok(())
     } else {
-        Err(failure(
+        Err(Box::new(failure(
             StatusCode::UNAUTHORIZED,
             CODE_AUTH,
             "Authentication error",
-        ))
+        )))
     }
 }
 
-fn check_account(state: &CloudflareState, account_id: &str, path: &str) -> Result<(), Response> {
+fn check_account(state: &CloudflareState, account_id: &str, path: &str) -> Result<(), Refusal> {
     let well_formed = account_id.len() == 32 && account_id.bytes().all(|b| b.is_ascii_hexdigit());
     if !well_formed {
-        return Err(failure(
+        return Err(Box::new(failure(
             StatusCode::NOT_FOUND,
             CODE_UNROUTABLE,
             format!("Could not route to {path}, perhaps your object identifier is invalid?"),
-        ));
+        )));
     }
     if account_id != state.account_id {
-        return Err(failure(
+        return Err(Box::new(failure(
             StatusCode::FORBIDDEN,
             CODE_FORBIDDEN,
             "Unauthorized to access requested resource",
-        ));
+        )));
     }
     Ok(())
 }
 
-fn time_param(q: &QueryParams, name: &str, required: bool) -> Result<Option<i64>, Response> {
+fn time_param(q: &QueryParams, name: &str, required: bool) -> Result<Option<i64>, Refusal> {
     match q.get(name) {
-        None | Some("") if required => Err(bad_param(format!(
+        None | Some("") if required => Err(Box::new(bad_param(format!(
             "{name}: required (an RFC3339 timestamp or a YYYY-MM-DD date)"
-        ))),
+        )))),
         None | Some("") => Ok(None),
-        Some(text) => cloudflare_time(text)
+        Some(text) => Ok(cloudflare_time(text)
             .map(|t| Some(t.timestamp_millis()))
             .ok_or_else(|| {
                 bad_param(format!(
                     "{name}: {text:?} is not an RFC3339 timestamp or a YYYY-MM-DD date"
                 ))
-            }),
+            })?),
     }
 }
 
-fn count_param(q: &QueryParams, name: &str, default: u32, max: u32) -> Result<u32, Response> {
+fn count_param(q: &QueryParams, name: &str, default: u32, max: u32) -> Result<u32, Refusal> {
     match q.get(name) {
         None => Ok(default),
         Some(text) => match text.parse::<u32>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(bad_param(format!(
+            _ => Err(Box::new(bad_param(format!(
                 "{name}: must be a whole number from 1 to {max}, got {text:?}"
-            ))),
+            )))),
         },
     }
 }
 
-fn direction_param(q: &QueryParams) -> Result<Direction, Response> {
+fn direction_param(q: &QueryParams) -> Result<Direction, Refusal> {
     match q.get("direction") {
         None | Some("desc") => Ok(Direction::NewestFirst),
         Some("asc") => Ok(Direction::OldestFirst),
-        Some(other) => Err(bad_param(format!(
+        Some(other) => Err(Box::new(bad_param(format!(
             "direction: must be asc or desc, got {other:?}"
-        ))),
+        )))),
     }
 }
 
@@ -548,14 +548,14 @@ async fn audit_v2(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/accounts/{account_id}/logs/audit");
-    let answer = (|| {
+    let answer = (|| -> Result<Response, Refusal> {
         authorize(&state, &headers)?;
         check_account(&state, &account_id, &path)?;
         let q = QueryParams::parse(raw.as_deref());
         let since = time_param(&q, "since", true)?.unwrap_or(i64::MIN);
         let before = time_param(&q, "before", true)?.unwrap_or(i64::MAX);
         if since >= before {
-            return Err(bad_param("since: must be earlier than before"));
+            return Err(Box::new(bad_param("since: must be earlier than before")));
         }
         let limit = count_param(&q, "limit", DEFAULT_LIMIT, MAX_LIMIT)?;
         let direction = direction_param(&q)?;
@@ -583,7 +583,7 @@ async fn audit_v2(
         }
         Ok(ok_json_text(page_body(&entries, Some(info))))
     })();
-    answer.unwrap_or_else(|error| error)
+    answer.unwrap_or_else(|refused| *refused)
 }
 
 async fn audit_v1(
@@ -593,7 +593,7 @@ async fn audit_v1(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/accounts/{account_id}/audit_logs");
-    let answer = (|| {
+    let answer = (|| -> Result<Response, Refusal> {
         authorize(&state, &headers)?;
         check_account(&state, &account_id, &path)?;
         let q = QueryParams::parse(raw.as_deref());
@@ -616,7 +616,7 @@ async fn audit_v1(
         });
         Ok(ok_json_text(page_body(&entries, None)))
     })();
-    answer.unwrap_or_else(|error| error)
+    answer.unwrap_or_else(|refused| *refused)
 }
 
 async fn account_token(
@@ -628,7 +628,7 @@ async fn account_token(
     if let Err(response) =
         authorize(&state, &headers).and_then(|()| check_account(&state, &account_id, &path))
     {
-        return response;
+        return *response;
     }
     token_answer(&state, &token_id, TokenOwner::Account, &path)
 }
@@ -639,7 +639,7 @@ async fn user_token(
     headers: HeaderMap,
 ) -> Response {
     if let Err(response) = authorize(&state, &headers) {
-        return response;
+        return *response;
     }
     let path = format!("/user/tokens/{token_id}");
     token_answer(&state, &token_id, TokenOwner::User, &path)

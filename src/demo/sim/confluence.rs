@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use super::params::QueryParams;
 use super::server::{
-    RecordedRequest, ServiceProfile, SimServer, json, lock_read, lock_write, utf8,
+    RecordedRequest, Refusal, ServiceProfile, SimServer, json, lock_read, lock_write, utf8,
 };
 use super::{SimError, same_secret, storage_xml};
 use crate::secrets::Secret;
@@ -143,7 +143,7 @@ fn bad_request(title: impl Into<String>) -> Response {
     error(StatusCode::BAD_REQUEST, "INVALID_REQUEST_PARAMETER", title)
 }
 
-fn authorize(state: &ConfluenceState, headers: &HeaderMap) -> Result<(), Response> {
+fn authorize(state: &ConfluenceState, headers: &HeaderMap) -> Result<(), Refusal> {
     let unauthorized = || {
         let mut response = error(
             StatusCode::UNAUTHORIZED,
@@ -171,7 +171,7 @@ fn authorize(state: &ConfluenceState, headers: &HeaderMap) -> Result<(), Respons
     if email.eq_ignore_ascii_case(&state.email) && same_secret(token, &state.token) {
         Ok(())
     } else {
-        Err(unauthorized())
+        Err(unauthorized().into())
     }
 }
 
@@ -223,27 +223,27 @@ fn page_json(site: &str, page: &PublishedPage, with_body: bool) -> Value {
     value
 }
 
-fn limit_param(q: &QueryParams, default: u32) -> Result<u32, Response> {
+fn limit_param(q: &QueryParams, default: u32) -> Result<u32, Refusal> {
     match q.get("limit") {
         None => Ok(default),
         Some(text) => match text.parse::<u32>() {
             Ok(n) if (1..=MAX_LIST_LIMIT).contains(&n) => Ok(n),
-            _ => Err(bad_request(format!(
+            _ => Err(Box::new(bad_request(format!(
                 "limit: must be a whole number from 1 to {MAX_LIST_LIMIT}, got {text:?}"
-            ))),
+            )))),
         },
     }
 }
 
 /// `body-format=storage` includes bodies; other known formats are refused
 /// as unsupported here.
-fn with_body(q: &QueryParams) -> Result<bool, Response> {
+fn with_body(q: &QueryParams) -> Result<bool, Refusal> {
     match q.get("body-format") {
         None => Ok(false),
         Some("storage") => Ok(true),
-        Some(other) => Err(bad_request(format!(
+        Some(other) => Err(Box::new(bad_request(format!(
             "body-format: this simulator serves storage only, not {other:?}"
-        ))),
+        )))),
     }
 }
 
@@ -273,7 +273,7 @@ async fn list_spaces(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let answer = (|| {
+    let answer = (|| -> Result<Response, Refusal> {
         authorize(&state, &headers)?;
         let q = QueryParams::parse(raw.as_deref());
         let limit = limit_param(&q, 25)?;
@@ -293,7 +293,7 @@ async fn list_spaces(
             &json!({"results": results, "_links": {"base": site}}),
         ))
     })();
-    answer.unwrap_or_else(|e| e)
+    answer.unwrap_or_else(|refused| *refused)
 }
 
 async fn list_pages(
@@ -301,16 +301,16 @@ async fn list_pages(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let answer = (|| {
+    let answer = (|| -> Result<Response, Refusal> {
         authorize(&state, &headers)?;
         let q = QueryParams::parse(raw.as_deref());
         let limit = limit_param(&q, 25)?;
         let body = with_body(&q)?;
         let space_ids = q.all("space-id");
         if let Some(bad) = space_ids.iter().find(|id| id.parse::<u64>().is_err()) {
-            return Err(bad_request(format!(
+            return Err(Box::new(bad_request(format!(
                 "space-id: {bad:?} is not a numeric id"
-            )));
+            ))));
         }
         let statuses = q.all("status");
         let title = q.get("title");
@@ -334,7 +334,7 @@ async fn list_pages(
             &json!({"results": results, "_links": {"base": site}}),
         ))
     })();
-    answer.unwrap_or_else(|e| e)
+    answer.unwrap_or_else(|refused| *refused)
 }
 
 async fn get_page(
@@ -343,7 +343,7 @@ async fn get_page(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let answer = (|| {
+    let answer = (|| -> Result<Response, Refusal> {
         authorize(&state, &headers)?;
         let q = QueryParams::parse(raw.as_deref());
         let body = with_body(&q)?;
@@ -352,9 +352,9 @@ async fn get_page(
             .iter()
             .find(|p| p.id == id)
             .map(|p| json(StatusCode::OK, &page_json(&site, p, body)))
-            .ok_or_else(|| error(StatusCode::NOT_FOUND, "NOT_FOUND", "Page not found"))
+            .ok_or_else(|| error(StatusCode::NOT_FOUND, "NOT_FOUND", "Page not found").into())
     })();
-    answer.unwrap_or_else(|e| e)
+    answer.unwrap_or_else(|refused| *refused)
 }
 
 /// What a create request asked for, once it passed every check but the
@@ -372,65 +372,65 @@ fn read_create_request(
     state: &ConfluenceState,
     q: &QueryParams,
     bytes: &Bytes,
-) -> Result<NewPage, Response> {
+) -> Result<NewPage, Refusal> {
     for flag in ["embedded", "private", "root-level"] {
         if let Some(v) = q.get(flag).filter(|v| *v != "true" && *v != "false") {
-            return Err(bad_request(format!(
+            return Err(Box::new(bad_request(format!(
                 "{flag}: must be true or false, got {v:?}"
-            )));
+            ))));
         }
     }
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "REQUEST_ENTITY_TOO_LARGE",
             "Request entity too large",
-        ));
+        )));
     }
     let text = utf8(bytes).ok_or_else(|| bad_request("Request body is not UTF-8"))?;
     let request: Value = serde_json::from_str(text)
         .map_err(|e| bad_request(format!("Invalid JSON in request body: {e}")))?;
     let Some(object) = request.as_object() else {
-        return Err(bad_request("Request body must be a JSON object"));
+        return Err(Box::new(bad_request("Request body must be a JSON object")));
     };
-    let string_field = |name: &str| -> Result<Option<&str>, Response> {
+    let string_field = |name: &str| -> Result<Option<&str>, Refusal> {
         match object.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(other) => Err(bad_request(format!(
+            Some(other) => Err(Box::new(bad_request(format!(
                 "{name}: expected a string, got {other}"
-            ))),
+            )))),
         }
     };
     let space_id = string_field("spaceId")?
         .ok_or_else(|| bad_request("spaceId: required"))?
         .to_owned();
     if space_id.parse::<u64>().is_err() {
-        return Err(bad_request(format!(
+        return Err(Box::new(bad_request(format!(
             "spaceId: {space_id:?} is not a numeric id"
-        )));
+        ))));
     }
     let Some(space) = SPACES.iter().find(|(id, _, _)| *id == space_id) else {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
             format!("Space {space_id} not found or not permitted"),
-        ));
+        )));
     };
     let status = string_field("status")?.unwrap_or("current").to_owned();
     if status != "current" && status != "draft" {
-        return Err(bad_request(format!(
+        return Err(Box::new(bad_request(format!(
             "status: must be current or draft, got {status:?}"
-        )));
+        ))));
     }
     let title = string_field("title")?.unwrap_or("").trim().to_owned();
     if title.is_empty() && status == "current" {
-        return Err(bad_request("title: a current page needs a title"));
+        return Err(Box::new(bad_request("title: a current page needs a title")));
     }
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(bad_request(format!(
+        return Err(Box::new(bad_request(format!(
             "title: longer than {MAX_TITLE_CHARS} characters"
-        )));
+        ))));
     }
     let parent_id = string_field("parentId")?.map(str::to_owned);
     if let Some(parent) = &parent_id {
@@ -438,11 +438,11 @@ fn read_create_request(
             .iter()
             .any(|p| &p.id == parent && p.space_id == space_id);
         if !exists {
-            return Err(error(
+            return Err(Box::new(error(
                 StatusCode::NOT_FOUND,
                 "NOT_FOUND",
                 format!("Parent page {parent} not found in space {}", space.1),
-            ));
+            )));
         }
     }
     let body = match object.get("body") {
@@ -460,7 +460,7 @@ fn read_create_request(
 }
 
 /// `{representation, value}` or `{storage: {representation, value}}`.
-fn storage_body(body: &Value) -> Result<String, Response> {
+fn storage_body(body: &Value) -> Result<String, Refusal> {
     let inner = match body.get("storage") {
         Some(nested) => nested,
         None => body,
@@ -469,17 +469,17 @@ fn storage_body(body: &Value) -> Result<String, Response> {
     match representation {
         Some("storage") => {}
         Some("atlas_doc_format" | "wiki") => {
-            return Err(bad_request(format!(
+            return Err(Box::new(bad_request(format!(
                 "body.representation: this simulator accepts storage only, not {:?}",
                 representation.unwrap_or_default()
-            )));
+            ))));
         }
         Some(other) => {
-            return Err(bad_request(format!(
+            return Err(Box::new(bad_request(format!(
                 "body.representation: must be storage, atlas_doc_format or wiki, got {other:?}"
-            )));
+            ))));
         }
-        None => return Err(bad_request("body.representation: required")),
+        None => return Err(Box::new(bad_request("body.representation: required"))),
     }
     let value = inner
         .get("value")
@@ -495,7 +495,7 @@ async fn create_page(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let answer = (|| {
+    let answer = (|| -> Result<Response, Refusal> {
         authorize(&state, &headers)?;
         let q = QueryParams::parse(raw.as_deref());
         let new = read_create_request(&state, &q, &bytes)?;
@@ -508,9 +508,9 @@ async fn create_page(
                     && p.title.to_lowercase() == new.title.to_lowercase()
             });
         if duplicate {
-            return Err(bad_request(
+            return Err(Box::new(bad_request(
                 "A page with this title already exists: A page already exists with the same TITLE in this space",
-            ));
+            )));
         }
         let id = state.next_id.fetch_add(1, Ordering::Relaxed).to_string();
         let url = format!(
@@ -533,7 +533,7 @@ async fn create_page(
         pages.push(page);
         Ok(json(StatusCode::OK, &answer))
     })();
-    answer.unwrap_or_else(|e| e)
+    answer.unwrap_or_else(|refused| *refused)
 }
 
 /// The page as a browser would see it: title and body, no Confluence chrome.

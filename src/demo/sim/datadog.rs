@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 use super::params::{Cursor, QueryParams, datadog_time};
 use super::server::{
-    RateLimit, RecordedRequest, ServiceProfile, SimServer, json, lock_read, lock_write,
+    RateLimit, RecordedRequest, Refusal, ServiceProfile, SimServer, json, lock_read, lock_write,
     seconds_header, utf8,
 };
 use super::timeline::{Direction, PageQuery, TimedEntry, Timeline};
@@ -212,14 +212,14 @@ fn limit_headers(limit: RateLimit, remaining: u32, reset: Duration, headers: &mu
     headers.insert("x-ratelimit-name", HeaderValue::from_static("audit_logs"));
 }
 
-fn authorize(state: &DatadogState, headers: &HeaderMap) -> Result<(), Response> {
+fn authorize(state: &DatadogState, headers: &HeaderMap) -> Result<(), Refusal> {
     let presented = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let api = presented("dd-api-key").is_some_and(|k| same_secret(k, &state.api_key));
     let app = presented("dd-application-key").is_some_and(|k| same_secret(k, &state.app_key));
     if api && app {
         Ok(())
     } else {
-        Err(errors(StatusCode::FORBIDDEN, "Forbidden"))
+        Err(Box::new(errors(StatusCode::FORBIDDEN, "Forbidden")))
     }
 }
 
@@ -397,48 +397,51 @@ fn time_or_default(
     name: &str,
     default: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, Response> {
+) -> Result<DateTime<Utc>, Refusal> {
     match text {
         None => Ok(default),
         Some(text) => datadog_time(text, now).ok_or_else(|| {
             bad_request(format!(
                 "{name}: {text:?} is not a date-time, a millisecond timestamp or date math such as now-15m"
             ))
+            .into()
         }),
     }
 }
 
-fn sort_of(text: Option<&str>) -> Result<Direction, Response> {
+fn sort_of(text: Option<&str>) -> Result<Direction, Refusal> {
     match text {
         None | Some("-timestamp") => Ok(Direction::NewestFirst),
         Some("timestamp") => Ok(Direction::OldestFirst),
-        Some(other) => Err(bad_request(format!(
+        Some(other) => Err(Box::new(bad_request(format!(
             "sort: must be timestamp or -timestamp, got {other:?}"
-        ))),
+        )))),
     }
 }
 
-fn limit_of(value: Option<u64>, raw: &str) -> Result<u64, Response> {
+fn limit_of(value: Option<u64>, raw: &str) -> Result<u64, Refusal> {
     match value {
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) | None => Err(bad_request(format!(
+        Some(_) | None => Err(Box::new(bad_request(format!(
             "page[limit]: must be a whole number from 1 to {MAX_LIMIT}, got {raw}"
-        ))),
+        )))),
     }
 }
 
-fn cursor_of(text: Option<&str>) -> Result<Option<Cursor>, Response> {
+fn cursor_of(text: Option<&str>) -> Result<Option<Cursor>, Refusal> {
     match text.filter(|c| !c.is_empty()) {
         None => Ok(None),
         Some(text) => Cursor::decode(text)
             .map(Some)
-            .ok_or_else(|| bad_request("page[cursor]: not a cursor this endpoint returned")),
+            .ok_or_else(|| bad_request("page[cursor]: not a cursor this endpoint returned").into()),
     }
 }
 
-fn list(state: &DatadogState, listing: &Listing) -> Result<Response, Response> {
+fn list(state: &DatadogState, listing: &Listing) -> Result<Response, Refusal> {
     if listing.from > listing.to {
-        return Err(bad_request("filter[from] must be before filter[to]"));
+        return Err(Box::new(bad_request(
+            "filter[from] must be before filter[to]",
+        )));
     }
     let terms = match &listing.query {
         Some(q) => parse_query(q).map_err(bad_request)?,
@@ -514,7 +517,7 @@ async fn list_events(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let answer = (|| {
+    let answer = (|| -> Result<Response, Refusal> {
         authorize(&state, &headers)?;
         let q = QueryParams::parse(raw.as_deref());
         let now = Utc::now();
@@ -536,7 +539,7 @@ async fn list_events(
         };
         list(&state, &listing)
     })();
-    answer.unwrap_or_else(|error| error)
+    answer.unwrap_or_else(|refused| *refused)
 }
 
 async fn search_events(
@@ -544,7 +547,7 @@ async fn search_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let answer = (|| {
+    let answer = (|| -> Result<Response, Refusal> {
         authorize(&state, &headers)?;
         let text = utf8(&body).ok_or_else(|| bad_request("request body is not UTF-8"))?;
         let request: Value = if text.trim().is_empty() {
@@ -554,16 +557,16 @@ async fn search_events(
                 .map_err(|e| bad_request(format!("request body is not valid JSON: {e}")))?
         };
         if !request.is_object() {
-            return Err(bad_request("request body must be a JSON object"));
+            return Err(Box::new(bad_request("request body must be a JSON object")));
         }
-        let field = |pointer: &str| -> Result<Option<&str>, Response> {
+        let field = |pointer: &str| -> Result<Option<&str>, Refusal> {
             match request.pointer(pointer) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.as_str())),
-                Some(other) => Err(bad_request(format!(
+                Some(other) => Err(Box::new(bad_request(format!(
                     "{}: expected a string, got {other}",
                     pointer.trim_start_matches('/').replace('/', ".")
-                ))),
+                )))),
             }
         };
         let now = Utc::now();
@@ -586,7 +589,7 @@ async fn search_events(
         };
         list(&state, &listing)
     })();
-    answer.unwrap_or_else(|error| error)
+    answer.unwrap_or_else(|refused| *refused)
 }
 
 #[cfg(test)]

@@ -246,12 +246,12 @@ impl<'a> Lexer<'a> {
                 .map(|x| (Token::Float(x), start))
                 .map_err(|_| self.error(start, format!("Invalid number, found \"{number}\".")));
         }
-        if rest.starts_with("\"\"\"") {
-            let Some(end) = rest[3..].find("\"\"\"") else {
+        if let Some(block) = rest.strip_prefix("\"\"\"") {
+            let Some(end) = block.find("\"\"\"") else {
                 return Err(self.error(start, "Unterminated string.".into()));
             };
             self.pos += end + 6;
-            return Ok((Token::Str(rest[3..3 + end].trim().to_owned()), start));
+            return Ok((Token::Str(block[..end].trim().to_owned()), start));
         }
         if c == '"' {
             return self.string(start);

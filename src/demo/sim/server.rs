@@ -299,6 +299,10 @@ fn recorded_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A request refused in the service's own words, on its way out of a
+/// handler's checks (boxed: a `Response` is large to carry in `Err`).
+pub(crate) type Refusal = Box<Response>;
+
 /// A JSON answer with the given status.
 pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     let mut response = (status, value.to_string()).into_response();

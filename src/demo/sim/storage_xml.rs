@@ -59,10 +59,8 @@ pub(crate) fn check(body: &str) -> Result<(), String> {
             Event::Decl(_) => {
                 return Err(fail(here, "an XML declaration is not allowed here".into()));
             }
-            Event::Text(text) => {
-                if depth == 0 && !text.chars().all(char::is_whitespace) {
-                    return Err(fail(here, "content after the end of the body".into()));
-                }
+            Event::Text(text) if depth == 0 && !text.chars().all(char::is_whitespace) => {
+                return Err(fail(here, "content after the end of the body".into()));
             }
             Event::Eof => break,
             _ => {}
