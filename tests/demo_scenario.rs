@@ -14,7 +14,7 @@ use axum::routing::post;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 use soc_tui::demo::{
-    DemoEnvironment, Speed, StepKind, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER,
+    DemoEnvironment, Speed, StepKind, WEBHOOK_DELIVERY_HEADER, WEBHOOK_SIGNATURE_HEADER,
     sign_webhook,
 };
 use soc_tui::secrets::Credential;
@@ -296,25 +296,35 @@ async fn the_demo_starts_and_the_attack_unfolds_in_order() {
         parse_entry(&e.to_string()).unwrap();
     }
 
-    // The webhook: signed over "<timestamp>.<body>" with the demo secret, naming the attacker.
+    // The webhook: signed over "<t>.<body>" with the demo secret, naming the attacker.
     let received = received.lock().unwrap();
     assert_eq!(received.len(), 1);
     let (headers, body) = &received[0];
-    let timestamp: i64 = headers[WEBHOOK_TIMESTAMP_HEADER]
-        .to_str()
+    let signature = headers[WEBHOOK_SIGNATURE_HEADER].to_str().unwrap();
+    let timestamp: i64 = signature
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split(',').next())
         .unwrap()
         .parse()
         .unwrap();
     assert!((timestamp - Utc::now().timestamp()).abs() < 60);
     let secret = demo.webhook_secret().unwrap();
     assert_eq!(
-        headers[WEBHOOK_SIGNATURE_HEADER],
-        sign_webhook(secret.expose().as_bytes(), timestamp, body).as_str()
+        signature,
+        sign_webhook(secret.expose().as_bytes(), timestamp, body)
+    );
+    assert!(
+        headers[WEBHOOK_DELIVERY_HEADER]
+            .to_str()
+            .unwrap()
+            .starts_with("demo-")
     );
     let alert: Value = serde_json::from_slice(body).unwrap();
-    assert_eq!(alert["actor"]["email"], attacker.email.as_str());
-    assert_eq!(alert["actor"]["ip"], ip);
-    let evidence: Vec<&str> = alert["evidence"]
+    assert_eq!(alert["actor"], attacker.email.as_str());
+    assert!(alert["action"].is_string());
+    DateTime::parse_from_rfc3339(alert["timestamp"].as_str().unwrap()).unwrap();
+    assert_eq!(alert["details"]["ip"], ip);
+    let evidence: Vec<&str> = alert["details"]["evidence"]
         .as_array()
         .unwrap()
         .iter()

@@ -34,8 +34,7 @@ pub use clock::{ScenarioClock, Speed};
 pub use env::{DemoEnvironment, NoKeychain};
 pub use history::PrefillReport;
 pub use scenario::{
-    Scenario, StepKind, StepRecord, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER,
-    sign_webhook,
+    Scenario, StepKind, StepRecord, WEBHOOK_DELIVERY_HEADER, WEBHOOK_SIGNATURE_HEADER, sign_webhook,
 };
 
 use crate::store::StoreError;

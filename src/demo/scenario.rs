@@ -6,7 +6,7 @@
 //! | 5s | benign look-alike: the on-call admin grants roles and deletes monitors, in business hours, from their usual IP |
 //! | 10s | the attacker (an engineer, at night locally, from a never-seen IP) mints a broad API token: all zones, Write groups |
 //! | 20-40s | the attacker grants Datadog roles and deletes monitors, from the same IP |
-//! | 45s | the anomaly webhook fires at soc-tui's receiver, HMAC-SHA256-signed over `timestamp.body` |
+//! | 45s | the anomaly webhook fires at soc-tui's receiver, HMAC-SHA256-signed over `<timestamp>.<body>` |
 //!
 //! Entries are the generator's planted ones, re-stamped with the moment
 //! they are appended, so the pollers find them as fresh events.
@@ -28,10 +28,11 @@ use super::sim::server::lock;
 use super::sim::{CloudflareFeed, DatadogFeed};
 use crate::secrets::Secret;
 
-/// Header carrying the Unix time (seconds) the webhook was signed at.
-pub const WEBHOOK_TIMESTAMP_HEADER: &str = "X-Soc-Timestamp";
-/// Header carrying `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
-pub const WEBHOOK_SIGNATURE_HEADER: &str = "X-Soc-Signature";
+/// Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`,
+/// as soc-tui's receiver (`webhook::auth`) reads it.
+pub const WEBHOOK_SIGNATURE_HEADER: &str = "X-Soc-Tui-Signature";
+/// Header carrying the delivery's unique id (the receiver refuses replays).
+pub const WEBHOOK_DELIVERY_HEADER: &str = "X-Soc-Tui-Delivery";
 /// Attempts to deliver the webhook before giving up (the receiver may
 /// still be starting).
 const WEBHOOK_ATTEMPTS: u32 = 5;
@@ -364,7 +365,7 @@ fn restamped_datadog(raw: &str, now: DateTime<Utc>, ip: Option<&str>) -> String 
     value.to_string()
 }
 
-/// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
+/// The signature header's value: `t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
 pub fn sign_webhook(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
         Ok(mac) => mac,
@@ -374,25 +375,33 @@ pub fn sign_webhook(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
+/// The anomaly in the receiver's documented schema: `actor`, `action`,
+/// `timestamp` required; `source`, `detector`, `details` optional.
 fn alert_body(alert: &Alert, now: DateTime<Utc>) -> Value {
     json!({
-        "id": format!("demo-anomaly-{}", now.timestamp()),
-        "kind": "anomaly",
-        "source": "soc-tui-demo-siem",
-        "detected_at": now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "severity": "high",
-        "title": "Broad API token minted, then Datadog roles granted and monitors deleted",
-        "actor": { "email": alert.actor, "ip": alert.ip },
-        "summary": format!(
-            "{} minted an all-zones Cloudflare token at night from {}, then granted Datadog roles and deleted monitors from the same address.",
-            alert.actor, alert.ip
-        ),
-        "evidence": alert.evidence.iter()
-            .map(|(source, id)| json!({"source": source, "id": id}))
-            .collect::<Vec<_>>(),
+        "actor": alert.actor,
+        "action": "broad_api_token_then_privilege_changes",
+        "timestamp": now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "source": "demo-siem",
+        "detector": "demo-siem/token-then-escalation",
+        "details": {
+            "title": "Broad API token minted, then Datadog roles granted and monitors deleted",
+            "severity": "high",
+            "ip": alert.ip,
+            "summary": format!(
+                "{} minted an all-zones Cloudflare token at night from {}, then granted Datadog roles and deleted monitors from the same address.",
+                alert.actor, alert.ip
+            ),
+            "evidence": alert.evidence.iter()
+                .map(|(source, id)| json!({"source": source, "id": id}))
+                .collect::<Vec<_>>(),
+        },
     })
 }
 
@@ -407,19 +416,19 @@ async fn fire_webhook(inner: &Inner, client: &reqwest::Client) -> String {
     };
     let now = Utc::now();
     let body = alert_body(&inner.alert, now).to_string();
-    let timestamp = now.timestamp();
     let signature = sign_webhook(
         target.secret.expose().as_bytes(),
-        timestamp,
+        now.timestamp(),
         body.as_bytes(),
     );
+    let delivery = format!("demo-{}-{:08x}", now.timestamp(), fastrand::u32(..));
     let mut last = String::new();
     for attempt in 1..=WEBHOOK_ATTEMPTS {
         let sent = client
             .post(&target.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(WEBHOOK_TIMESTAMP_HEADER, timestamp.to_string())
             .header(WEBHOOK_SIGNATURE_HEADER, &signature)
+            .header(WEBHOOK_DELIVERY_HEADER, &delivery)
             .body(body.clone())
             .send()
             .await;
@@ -448,14 +457,13 @@ mod tests {
     #[test]
     fn signatures_cover_timestamp_and_body() {
         let a = sign_webhook(b"secret", 1_700_000_000, b"{}");
-        assert!(a.starts_with("sha256=") && a.len() == 7 + 64, "{a}");
         assert_ne!(a, sign_webhook(b"secret", 1_700_000_001, b"{}"));
         assert_ne!(a, sign_webhook(b"other", 1_700_000_000, b"{}"));
         assert_ne!(a, sign_webhook(b"secret", 1_700_000_000, b"{ }"));
         // Computed independently (Python's hmac module).
         assert_eq!(
             a,
-            "sha256=b8569b78799ff9e3cbff0fc2d63a33a2b57f3282abd07c37ae5e8e7d79a5f163"
+            "t=1700000000,v1=b8569b78799ff9e3cbff0fc2d63a33a2b57f3282abd07c37ae5e8e7d79a5f163"
         );
     }
 
