@@ -21,9 +21,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::params::{Cursor, QueryParams, cloudflare_time};
 use super::server::{
@@ -33,6 +32,13 @@ use super::server::{
 use super::timeline::{Direction, PageQuery, TimedEntry, Timeline};
 use super::{SimError, same_secret, text_at};
 use crate::secrets::Secret;
+
+mod filters;
+mod tokens;
+
+use filters::{Facets, V1_FILTERS, V2_FILTERS, facets, filter_from, matches};
+use tokens::created_token;
+pub use tokens::{TokenOwner, TokenRecord};
 
 const SERVICE: &str = "cloudflare";
 const API_ROOT: &str = "/client/v4";
@@ -44,77 +50,6 @@ const CODE_UNROUTABLE: u32 = 7003;
 const CODE_NO_ROUTE: u32 = 7000;
 const CODE_FORBIDDEN: u32 = 9109;
 const CODE_THROTTLED: u32 = 971;
-
-/// v2 filter parameters and the entry field each one compares.
-const V2_FILTERS: [(&str, &str); 20] = [
-    ("id", "id"),
-    ("account_name", "account.name"),
-    ("action_result", "action.result"),
-    ("action_type", "action.type"),
-    ("actor_context", "actor.context"),
-    ("actor_email", "actor.email"),
-    ("actor_id", "actor.id"),
-    ("actor_ip_address", "actor.ip_address"),
-    ("actor_token_id", "actor.token_id"),
-    ("actor_token_name", "actor.token_name"),
-    ("actor_type", "actor.type"),
-    ("raw_cf_ray_id", "raw.cf_ray_id"),
-    ("raw_method", "raw.method"),
-    ("raw_status_code", "raw.status_code"),
-    ("raw_uri", "raw.uri"),
-    ("resource_id", "resource.id"),
-    ("resource_product", "resource.product"),
-    ("resource_type", "resource.type"),
-    ("zone_id", "zone.id"),
-    ("zone_name", "zone.name"),
-];
-
-/// v1 filter parameters and the entry field each one compares.
-const V1_FILTERS: [(&str, &str); 5] = [
-    ("id", "id"),
-    ("action.type", "action.type"),
-    ("actor.ip", "actor.ip"),
-    ("actor.email", "actor.email"),
-    ("zone.name", "metadata.zone_name"),
-];
-
-/// Filterable field values of one entry, by filter parameter name.
-type Facets = Vec<(&'static str, String)>;
-
-/// Who owns an API token, which decides the endpoint serving its details.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenOwner {
-    Account,
-    User,
-}
-
-/// An API token as `GET …/tokens/{id}` describes it (never its value).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TokenRecord {
-    pub id: String,
-    pub name: String,
-    pub owner: TokenOwner,
-    pub status: String,
-    pub issued_on: DateTime<Utc>,
-    /// `[{id, effect, permission_groups: [{id, name}], resources: {...}}]`.
-    pub policies: Value,
-}
-
-impl TokenRecord {
-    fn to_json(&self) -> Value {
-        let issued = self.issued_on.to_rfc3339_opts(SecondsFormat::Secs, true);
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "status": self.status,
-            "issued_on": issued,
-            "modified_on": issued,
-            "last_used_on": null,
-            "policies": self.policies,
-            "condition": {},
-        })
-    }
-}
 
 #[derive(Debug)]
 struct CloudflareState {
@@ -278,62 +213,6 @@ fn bad_entry(raw: &str, reason: String) -> SimError {
     }
 }
 
-fn facets(value: &Value, filters: &[(&'static str, &str)]) -> Facets {
-    filters
-        .iter()
-        .filter_map(|(param, path)| text_at(value, path).map(|v| (*param, v)))
-        .collect()
-}
-
-/// The token a successful v2 "create API token" entry made, with its policies.
-fn created_token(value: &Value, time: DateTime<Utc>) -> Option<TokenRecord> {
-    let product = text_at(value, "resource.product")?;
-    let is_creation = text_at(value, "action.type").as_deref() == Some("create")
-        && text_at(value, "action.result").as_deref() == Some("success")
-        && matches!(product.as_str(), "api_tokens" | "api_token");
-    if !is_creation {
-        return None;
-    }
-    let request = value.pointer("/resource/request")?;
-    let owner = match text_at(value, "raw.uri") {
-        Some(uri) if uri.starts_with("/user/") => TokenOwner::User,
-        _ => TokenOwner::Account,
-    };
-    Some(TokenRecord {
-        id: text_at(value, "resource.id")?,
-        name: text_at(request, "name").unwrap_or_default(),
-        owner,
-        status: "active".into(),
-        issued_on: time,
-        policies: with_policy_ids(request.get("policies").cloned().unwrap_or(json!([]))),
-    })
-}
-
-/// Real token details give every policy and permission group an id; audit
-/// entries may not. Derived from the names, so they are stable.
-fn with_policy_ids(mut policies: Value) -> Value {
-    let stable_id = |text: &str| hex::encode(&Sha256::digest(text.as_bytes())[..16]);
-    if let Some(list) = policies.as_array_mut() {
-        for (i, policy) in list.iter_mut().enumerate() {
-            if let Some(groups) = policy
-                .get_mut("permission_groups")
-                .and_then(Value::as_array_mut)
-            {
-                for group in groups.iter_mut() {
-                    let name = text_at(group, "name").unwrap_or_default();
-                    if group.get("id").is_none() {
-                        group["id"] = json!(stable_id(&format!("group:{name}")));
-                    }
-                }
-            }
-            if policy.get("id").is_none() && policy.is_object() {
-                policy["id"] = json!(stable_id(&format!("policy:{i}:{policy}")));
-            }
-        }
-    }
-    policies
-}
-
 // ---- answers -------------------------------------------------------------
 
 fn failure(status: StatusCode, code: u32, message: impl Into<String>) -> Response {
@@ -486,33 +365,6 @@ fn direction_param(q: &QueryParams) -> Result<Direction, Refusal> {
 
 /// `name=v` keeps entries whose field is one of the values; `name.not=v`
 /// drops them. Emails and the like compare without regard to case.
-fn filter_from(
-    q: &QueryParams,
-    filters: &[(&'static str, &str)],
-) -> Vec<(&'static str, bool, Vec<String>)> {
-    let mut out = Vec::new();
-    for (param, _) in filters {
-        for (negated, key) in [(false, (*param).to_owned()), (true, format!("{param}.not"))] {
-            let values: Vec<String> = q.all(&key).iter().map(|v| v.to_lowercase()).collect();
-            if !values.is_empty() {
-                out.push((*param, negated, values));
-            }
-        }
-    }
-    out
-}
-
-fn matches(facets: &Facets, filters: &[(&'static str, bool, Vec<String>)]) -> bool {
-    filters.iter().all(|(param, negated, values)| {
-        let field = facets
-            .iter()
-            .find(|(p, _)| p == param)
-            .map(|(_, v)| v.to_lowercase());
-        let hit = field.is_some_and(|f| values.contains(&f));
-        hit != *negated
-    })
-}
-
 fn page_body(entries: &[&TimedEntry<Facets>], result_info: Option<Value>) -> String {
     let mut body = String::from(r#"{"success":true,"errors":[],"messages":[],"result":["#);
     for (i, entry) in entries.iter().enumerate() {
