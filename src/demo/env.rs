@@ -139,6 +139,7 @@ impl DemoEnvironment {
             speed,
             sims.cloudflare.feed(),
             sims.datadog.feed(),
+            tokio::runtime::Handle::current(),
         );
         let urls = Urls {
             cloudflare: sims.cloudflare.base_url(),

@@ -68,3 +68,27 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 7, value_name = "N")]
     pub seed: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        demo: DemoArgs,
+    }
+
+    #[test]
+    fn flags_parse_and_refuse_a_bad_speed() {
+        let cli = Cli::try_parse_from(["demo", "--speed", "10", "--seed", "3"]).unwrap();
+        assert_eq!((cli.demo.speed.get(), cli.demo.seed), (10.0, 3));
+        let defaults = Cli::try_parse_from(["demo"]).unwrap();
+        assert_eq!((defaults.demo.speed.get(), defaults.demo.seed), (1.0, 7));
+        let error = Cli::try_parse_from(["demo", "--speed", "0"]).unwrap_err().to_string();
+        assert!(error.contains("--speed must be a number from 0.1 to 1000"), "{error}");
+        assert!(Cli::try_parse_from(["demo", "--speed", "fast"]).is_err());
+    }
+}

@@ -109,6 +109,9 @@ struct Inner {
     log: Mutex<Vec<StepRecord>>,
     finished: watch::Sender<bool>,
     started: AtomicBool,
+    /// The runtime the simulators run on; the script runs there too, so
+    /// `start` may be called from any thread.
+    runtime: tokio::runtime::Handle,
 }
 
 /// The live part of the demo. Nothing happens until [`Scenario::start`].
@@ -138,6 +141,7 @@ impl Scenario {
         speed: Speed,
         cloudflare: CloudflareFeed,
         datadog: DatadogFeed,
+        runtime: tokio::runtime::Handle,
     ) -> Scenario {
         let mut steps = Vec::new();
         for (i, raw) in entries.benign_burst.into_iter().enumerate() {
@@ -190,17 +194,18 @@ impl Scenario {
                 log: Mutex::new(Vec::new()),
                 finished: watch::channel(false).0,
                 started: AtomicBool::new(false),
+                runtime,
             }),
         }
     }
 
-    /// Starts the script on the current tokio runtime; t=0 is now. A second
+    /// Starts the script (on the simulators' runtime); t=0 is now. A second
     /// call does nothing and returns `false`.
     pub fn start(&self) -> bool {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return false;
         }
-        tokio::spawn(run(Arc::clone(&self.inner)));
+        self.inner.runtime.spawn(run(Arc::clone(&self.inner)));
         true
     }
 

@@ -261,6 +261,35 @@ async fn comments_attach_to_issues_and_ids_stay_unique() {
 }
 
 #[tokio::test]
+async fn labels_are_found_by_name_as_the_sink_asks() {
+    let w = world().await;
+    let query = "query SocIssueLabels($names: [String!]!) {\n  issueLabels(first: 100, filter: { name: { in: $names } }) { nodes { id name team { id } } }\n}";
+    let (s, v) = gql(
+        &w,
+        query,
+        json!({"names": ["soc-tui", "security", "absent"]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let nodes = v["data"]["issueLabels"]["nodes"].as_array().unwrap();
+    let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["security", "soc-tui"]);
+    assert_eq!(
+        nodes[0]["team"],
+        Value::Null,
+        "a workspace label has no team"
+    );
+    assert_eq!(nodes[1]["team"]["id"], w.sims.linear.team_id());
+    let (s, v) = gql(&w, query, json!({"names": "soc-tui"})).await;
+    assert_eq!(
+        s, 200,
+        "a single value is coerced to a list, as GraphQL does: {v}"
+    );
+    let (s, _) = gql(&w, query, json!({"names": [1]})).await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
 async fn the_captured_examples_are_served_in_their_shape() {
     let w = world().await;
     let Some(request) = spec_example("linear/examples/issueCreate.request.SYNTHESIZED.json") else {
