@@ -116,36 +116,48 @@ impl ActionKind {
         !matches!(self, ActionKind::Read | ActionKind::Login)
     }
 
-    /// Best-effort mapping of a source verb (`token_create`, `Modified role`,
-    /// `delete`, ...) to a kind. Parsers call this; it never fails.
+    /// Best-effort mapping of a source verb (`token_create`, `rec_del`,
+    /// `Modified role`, `delete`, ...) to a kind. Parsers call this; it never
+    /// fails. The verb is split into words (on anything not a letter or
+    /// digit) and words are matched by prefix, so `rec_del` is a delete while
+    /// `model_update` is not.
     pub fn classify(verb: &str) -> ActionKind {
-        let v = verb.to_ascii_lowercase();
-        let has = |needles: &[&str]| needles.iter().any(|n| v.contains(n));
-        if has(&["revoke", "unassign", "remove_role", "role_removed"]) {
+        let lower = verb.to_ascii_lowercase();
+        let words: Vec<&str> = lower
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let any = |prefixes: &[&str]| {
+            words
+                .iter()
+                .any(|w| prefixes.iter().any(|p| w.starts_with(p)))
+        };
+        let exact = |names: &[&str]| words.iter().any(|w| names.contains(w));
+        let grants_access = exact(&["member", "members", "role", "roles", "user", "users"]);
+        if any(&["revok", "unassign"]) {
             ActionKind::Revoke
-        } else if has(&[
-            "grant",
-            "assign",
-            "add_role",
-            "role_added",
-            "add member",
-            "invite",
-        ]) {
+        } else if any(&["grant", "assign", "invit"]) || (exact(&["add", "added"]) && grants_access)
+        {
             ActionKind::Grant
-        } else if has(&["delete", "remove", "destroy", "purge"]) {
+        } else if any(&["delet", "remov", "destroy", "purg"]) || exact(&["del", "rm"]) {
             ActionKind::Delete
-        } else if has(&["create", "add", "new", "register", "issue"]) {
+        } else if any(&["creat", "regist", "provision", "issu"]) || exact(&["add", "added", "new"])
+        {
             ActionKind::Create
-        } else if has(&[
-            "update", "modif", "edit", "change", "set", "rotate", "roll", "enable", "disable",
-            "patch",
-        ]) {
+        } else if any(&[
+            "updat", "modif", "edit", "chang", "rotat", "roll", "enabl", "disabl", "patch",
+            "renam", "replac", "mov",
+        ]) || exact(&["set", "put", "mod"])
+        {
             ActionKind::Update
-        } else if has(&["login", "logout", "sign_in", "signin", "authenticat"]) {
+        } else if any(&["login", "logout", "logon", "signin", "authent"])
+            || (exact(&["sign"]) && exact(&["in", "out"]))
+        {
             ActionKind::Login
-        } else if has(&[
-            "view", "read", "get", "list", "access", "download", "export",
-        ]) {
+        } else if any(&[
+            "view", "read", "list", "access", "download", "export", "search", "quer",
+        ]) || exact(&["get"])
+        {
             ActionKind::Read
         } else {
             ActionKind::Other
@@ -275,6 +287,15 @@ mod tests {
         assert_eq!(ActionKind::classify("Modified role"), ActionKind::Update);
         assert_eq!(ActionKind::classify("login"), ActionKind::Login);
         assert_eq!(ActionKind::classify("frobnicate"), ActionKind::Other);
+        assert_eq!(ActionKind::classify("rec_del"), ActionKind::Delete);
+        assert_eq!(ActionKind::classify("rec_add"), ActionKind::Create);
+        assert_eq!(ActionKind::classify("rec_set"), ActionKind::Update);
+        assert_eq!(ActionKind::classify("Add Member"), ActionKind::Grant);
+        assert_eq!(ActionKind::classify("user invited"), ActionKind::Grant);
+        assert_eq!(ActionKind::classify("model_update"), ActionKind::Update);
+        assert_eq!(ActionKind::classify("Deleted monitor"), ActionKind::Delete);
+        assert_eq!(ActionKind::classify("sign in"), ActionKind::Login);
+        assert_eq!(ActionKind::classify("budget"), ActionKind::Other);
     }
 
     #[test]

@@ -205,7 +205,7 @@ mod tests {
         let record = r#"{"id":"b","when":"2021-08-09T10:14:17Z","action":{"type":"rec_del"},"oldValueJson":{"name":"www.example.com"},"metadata":{"zone_name":"example.com"}}"#;
         let e = parse_v1_entry(record).unwrap();
         assert_eq!(e.resource.name.as_deref(), Some("www.example.com"));
-        assert_eq!(e.action.kind, ActionKind::Other);
+        assert_eq!(e.action.kind, ActionKind::Delete);
         assert_eq!(e.outcome, Outcome::Unknown);
     }
 
