@@ -12,7 +12,10 @@ use crate::paths::Paths;
     name = "soc-tui",
     version,
     about = "Terminal SOC console over Cloudflare and Datadog audit logs",
-    arg_required_else_help = true
+    long_about = "Terminal SOC console over Cloudflare and Datadog audit logs.\n\n\
+        Without a subcommand, opens the console on the store in the data dir, with the \
+        engine running in this process (in standby when a daemon already runs the checks). \
+        `soc-tui demo` shows it against simulated services."
 )]
 pub struct Cli {
     /// Config file (default: the platform config dir's soc-tui/config.toml).
@@ -23,12 +26,29 @@ pub struct Cli {
     #[arg(long, global = true, env = "SOC_TUI_DATA", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Console theme: dark, light, high-contrast, or <config dir>/themes/<NAME>.toml
+    /// (default: [ui] theme in the config, else dark).
+    #[arg(long, global = true, value_name = "NAME", value_parser = parse_theme)]
+    pub theme: Option<String>,
+
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+/// A theme is named, never given as a path.
+fn parse_theme(text: &str) -> Result<String, String> {
+    if crate::config::is_theme_name(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("a theme name is 1 to 64 characters of a-z, 0-9, `_` and `-`".to_owned())
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the console against simulated Cloudflare, Datadog, Confluence, Linear and
+    /// PagerDuty with a scripted attack (no credentials, loopback only).
+    Demo(crate::console::demo::DemoCommand),
     /// Load raw audit events (JSON page, JSON array or NDJSON; Cloudflare or Datadog) into the store.
     Ingest(crate::ingest::IngestArgs),
     /// Read new audit events from Cloudflare or Datadog once, store them, and print a summary.
@@ -71,7 +91,11 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = Paths::resolve(cli.config, cli.data_dir)?;
-    match cli.command {
+    let Some(command) = cli.command else {
+        return crate::console::session::run(&paths, cli.theme);
+    };
+    match command {
+        Command::Demo(args) => crate::console::demo::run(args, &paths, cli.theme),
         Command::Ingest(args) => {
             init_logging(&paths);
             crate::ingest::run(args, &paths)

@@ -19,6 +19,7 @@ mod sinks;
 mod source_map;
 mod sources;
 mod summary;
+mod ui;
 mod validate;
 mod values;
 
@@ -44,7 +45,14 @@ pub use sources::{
     AxiomConfig, CloudflareApiVersion, CloudflareConfig, DatadogConfig, DatadogSite,
 };
 pub use summary::summary;
+pub use ui::UiConfig;
 pub use values::{AccountId, BaseUrl, CredentialName, Email, HumanDuration};
+
+/// Whether `name` can name a theme (`[ui] theme`, `--theme`): a plain
+/// name, never a path.
+pub fn is_theme_name(name: &str) -> bool {
+    values::is_simple_name(name)
+}
 
 use secret_keys::{looks_like_secret, secret_key_message};
 use source_map::SourceMap;
@@ -70,6 +78,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub webhook: WebhookConfig,
     pub investigation: InvestigationConfig,
+    pub ui: UiConfig,
     /// `[agents.<name>]` tables; an agent not listed uses the heuristic defaults.
     pub agents: BTreeMap<String, AgentConfig>,
 }

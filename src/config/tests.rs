@@ -117,6 +117,9 @@ fn full_config() -> Config {
                 aliases: vec!["u-1".into()],
             }],
         },
+        ui: UiConfig {
+            theme: Some("high-contrast".into()),
+        },
         agents: BTreeMap::from([(
             "investigator".to_owned(),
             AgentConfig {
@@ -275,6 +278,23 @@ fn values_are_read_from_their_sections() {
         config.checks.baseline_cadence,
         ChecksConfig::default().baseline_cadence
     );
+}
+
+#[test]
+fn the_ui_theme_is_read_and_must_be_a_plain_name() {
+    let config = parse("[ui]\ntheme = \"light\"\n").unwrap();
+    assert_eq!(config.ui.theme.as_deref(), Some("light"));
+    assert_eq!(Config::default().ui.theme, None);
+    // A name, never a path: it becomes <config dir>/themes/<name>.toml.
+    let err = parse("[ui]\ntheme = \"../../etc/passwd\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("test.toml line 2") && err.contains("key `ui.theme`: a theme name"),
+        "{err}"
+    );
+    let err = parse("[ui]\ncolour = \"red\"\n").unwrap_err().to_string();
+    assert!(err.contains("unknown key `colour`"), "{err}");
 }
 
 #[test]

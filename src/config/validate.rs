@@ -36,6 +36,7 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
     http(config)?;
     webhook(config)?;
     investigation(config)?;
+    ui(config)?;
     for (name, agent) in &config.agents {
         self::agent(name, agent)?;
     }
@@ -357,6 +358,19 @@ fn investigation(config: &Config) -> Result<(), Violation> {
                 format!("this email already has an entry (identities[{earlier}]): merge the two"),
             ));
         }
+    }
+    Ok(())
+}
+
+fn ui(config: &Config) -> Result<(), Violation> {
+    if let Some(theme) = &config.ui.theme
+        && !is_simple_name(theme)
+    {
+        return Err(violation(
+            &["ui.theme"],
+            "a theme name is 1 to 64 characters of a-z, 0-9, `_` and `-`: a built-in theme \
+             (dark, light, high-contrast) or the name of <config dir>/themes/<name>.toml",
+        ));
     }
     Ok(())
 }

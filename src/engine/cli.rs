@@ -1,6 +1,7 @@
 //! `soc-tui daemon` (the engine without a terminal) and
 //! `soc-tui check <check> --once` (one check, now, on the store).
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::checks::{Mode, run_window};
+use super::poll_intake::REUSE_WITHIN;
 use super::{
     BaselineSource, Cadences, CoveredWindow, Engine, EngineEvent, EngineOptions, Intake, NoIntake,
     PollIntake, StoreHandle, axiom_window,
@@ -21,7 +23,7 @@ use crate::detect::baseline::hour_start;
 use crate::detect::{Finding, rules};
 use crate::paths::Paths;
 use crate::sanitize::sanitize_with_limit;
-use crate::secrets::{Credential, require};
+use crate::secrets::{Credential, Resolver};
 use crate::sources::poll;
 use crate::store::{CheckKind, Delivery, Store};
 
@@ -122,11 +124,13 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let (intake, sources) = intake_from_config(&config, &rules, paths)?;
+        let secrets = Resolver::system();
+        let (intake, sources) =
+            intake_from_config(&config, &rules, &paths.store_file(), &secrets)?;
         let options = EngineOptions {
             dry_run: args.dry_run,
             intake,
-            baseline: baseline_source(&config)?,
+            baseline: baseline_source(&config, &secrets)?,
             ..EngineOptions::default()
         };
         let mut engine = Engine::start(&config, rules, paths, options).await?;
@@ -155,16 +159,17 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
     })
 }
 
-/// Pollers for the sources the config names (credentials from the
-/// environment or the keychain), and a line saying what is polled.
-fn intake_from_config(
+/// Pollers for the sources the config names (credentials through
+/// `secrets`), and a line saying what is polled.
+pub fn intake_from_config(
     config: &Config,
     rules: &rules::Rules,
-    paths: &Paths,
+    store_path: &Path,
+    secrets: &Resolver<'_>,
 ) -> Result<(Arc<dyn Intake>, String)> {
     let cloudflare = if config.cloudflare.is_configured() {
         Some(poll::cloudflare_poller(config, rules.clone(), || {
-            Ok(require(Credential::CloudflareToken)?.0)
+            Ok(secrets.require(Credential::CloudflareToken)?.0)
         })?)
     } else {
         None
@@ -172,8 +177,8 @@ fn intake_from_config(
     let datadog = if config.datadog.is_configured() {
         Some(poll::datadog_poller(config, || {
             Ok((
-                require(Credential::DatadogApiKey)?.0,
-                require(Credential::DatadogAppKey)?.0,
+                secrets.require(Credential::DatadogApiKey)?.0,
+                secrets.require(Credential::DatadogAppKey)?.0,
             ))
         })?)
     } else {
@@ -185,20 +190,25 @@ fn intake_from_config(
             "no source configured: the checks read what `soc-tui ingest` stores".into(),
         ));
     }
-    let intake = PollIntake::new(&paths.store_file(), cloudflare, datadog)
-        .context("opening the store for the pollers")?;
+    // Reuse a poll only within half the shortest cadence: checks every few
+    // seconds (the demo) must not run on a poll half a minute old.
+    let cadences = Cadences::from(&config.checks);
+    let shortest = cadences.baseline.min(cadences.bursts).min(cadences.tokens);
+    let intake = PollIntake::new(store_path, cloudflare, datadog)
+        .context("opening the store for the pollers")?
+        .reuse_within(REUSE_WITHIN.min(shortest / 2));
     let polled: Vec<&str> = intake.sources().iter().map(|s| s.as_str()).collect();
     let line = format!("polling {} before each check", polled.join(" and "));
     Ok((Arc::new(intake), line))
 }
 
 /// The configured baseline engine (`[checks] baseline_engine`); Axiom's
-/// token comes from the environment or the keychain.
-fn baseline_source(config: &Config) -> Result<BaselineSource> {
+/// token comes through `secrets`.
+pub fn baseline_source(config: &Config, secrets: &Resolver<'_>) -> Result<BaselineSource> {
     match config.checks.baseline_engine {
         BaselineEngine::Local => Ok(BaselineSource::Local),
         BaselineEngine::Axiom => {
-            let token = require(Credential::AxiomToken)?.0;
+            let token = secrets.require(Credential::AxiomToken)?.0;
             let proxy = config.http.proxy.as_ref().map(|p| p.as_str());
             let engine = AxiomEngine::from_config(
                 &config.axiom,
@@ -324,7 +334,7 @@ pub fn run_check(args: CheckArgs, paths: &Paths) -> Result<ExitCode> {
     };
     // Only the baseline check has an engine choice (and needs Axiom's token).
     let source = match check {
-        CheckKind::Baseline => baseline_source(&config)?,
+        CheckKind::Baseline => baseline_source(&config, &Resolver::system())?,
         CheckKind::Bursts | CheckKind::Tokens => BaselineSource::Local,
     };
     let result = match source {

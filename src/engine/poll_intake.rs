@@ -25,8 +25,9 @@ use crate::sources::poll::{CloudflarePoller, DatadogPoller, PollOptions, PollRep
 use crate::store::{CheckKind, Store, StoreError};
 
 /// A poll this recent is reused by the next check that needs the source
-/// (the baseline and the tokens check often start together).
-const REUSE_WITHIN: Duration = Duration::from_secs(30);
+/// (the baseline and the tokens check often start together); see
+/// [`PollIntake::reuse_within`] for checks more frequent than that.
+pub const REUSE_WITHIN: Duration = Duration::from_secs(30);
 
 enum Poller {
     Cloudflare(Box<CloudflarePoller>),
@@ -59,6 +60,7 @@ struct PolledSource {
 /// Polls the configured sources before each check.
 pub struct PollIntake {
     sources: Vec<PolledSource>,
+    reuse_within: Duration,
 }
 
 impl PollIntake {
@@ -83,7 +85,18 @@ impl PollIntake {
                 }),
             });
         }
-        Ok(PollIntake { sources })
+        Ok(PollIntake {
+            sources,
+            reuse_within: REUSE_WITHIN,
+        })
+    }
+
+    /// How recent a poll must be to be reused (default [`REUSE_WITHIN`]).
+    /// Keep it under the shortest check cadence, or checks run on polls
+    /// older than their own period.
+    pub fn reuse_within(mut self, within: Duration) -> PollIntake {
+        self.reuse_within = within;
+        self
     }
 
     /// The sources this intake polls.
@@ -103,10 +116,10 @@ fn sources_of(check: CheckKind) -> &'static [Source] {
 
 /// Polls once (or reuses a fresh poll): the lowest checkpoint the targets
 /// reached, or every failed target's error.
-async fn poll_source(polled: &PolledSource) -> PollOutcome {
+async fn poll_source(polled: &PolledSource, reuse_within: Duration) -> PollOutcome {
     let mut state = polled.state.lock().await;
     if let Some((at, result)) = &state.last
-        && at.elapsed() < REUSE_WITHIN
+        && at.elapsed() < reuse_within
     {
         return result.clone();
     }
@@ -146,7 +159,7 @@ impl Intake for PollIntake {
                 .iter()
                 .filter(|s| sources_of(check).contains(&s.source))
             {
-                match poll_source(polled).await {
+                match poll_source(polled, self.reuse_within).await {
                     Ok(Some(until)) => {
                         complete_until = Some(complete_until.map_or(until, |u| u.min(until)));
                     }

@@ -261,6 +261,24 @@ impl Store {
             .collect()
     }
 
+    /// `(id, updated_at)` of the newest drafts, newest first: a viewer
+    /// re-reads (and re-parses) only the drafts whose stamp moved.
+    pub fn draft_versions(&self, limit: usize) -> Result<Vec<(i64, DateTime<Utc>)>> {
+        const OP: &str = "listing draft versions";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .conn
+            .prepare_cached("SELECT id, updated_at FROM drafts ORDER BY id DESC LIMIT ?1")
+            .and_then(|mut s| {
+                s.query_map([limit], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(sql_err(&self.path, OP))?;
+        rows.into_iter()
+            .map(|(id, ms)| Ok((id, from_ms(&self.path, OP, ms)?)))
+            .collect()
+    }
+
     /// Approves a `draft` and records the approval (and the edit, if any)
     /// in the analyst log, all in one transaction.
     pub fn approve_draft(&mut self, approval: &Approval<'_>, now: DateTime<Utc>) -> Result<()> {

@@ -24,7 +24,7 @@ ON CONFLICT (time, source, id) DO NOTHING
 ";
 
 /// Column order read by [`StoredEvent::from_row`].
-const EVENT_COLUMNS: &str = "rowid, source, id, time,
+pub(super) const EVENT_COLUMNS: &str = "rowid, source, id, time,
     actor_id, actor_email, actor_type, actor_ip, actor_user_agent, token_id, token_name,
     verb, kind, description,
     product, resource_type, resource_id, resource_name,
@@ -217,11 +217,11 @@ fn validate_batch(
     Ok(())
 }
 
-fn sql_limit(limit: usize) -> i64 {
+pub(super) fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-fn query_events(
+pub(super) fn query_events(
     conn: &Connection,
     path: &str,
     operation: &'static str,

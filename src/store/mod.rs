@@ -21,6 +21,7 @@
 //! aggregate the baseline reads through `StoreBaseline` (see `baseline_data`).
 
 mod actor_history;
+mod actor_timeline;
 mod aggregates;
 mod analyst_log;
 mod baseline_data;
@@ -32,7 +33,9 @@ mod findings;
 mod lease;
 mod migrations;
 mod outbox;
+mod outbox_requests;
 mod token_scopes;
+mod triage;
 mod webhook_deliveries;
 
 use std::fmt;
@@ -44,13 +47,12 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use actor_history::ActorHistory;
 pub use analyst_log::{AnalystLogEntry, NewLogEntry};
+pub use baseline_data::StoreBaseline;
+pub use check_runs::{CheckKind, CheckRun, RunOutcome, SavedBurstState, WindowRecord};
 pub use drafts::{
     Approval, DraftCreated, DraftEdit, DraftResult, DraftRow, DraftStatus, NewDraft, TriggerKind,
     draft_label, parse_draft_label,
 };
-pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
-pub use baseline_data::StoreBaseline;
-pub use check_runs::{CheckKind, CheckRun, RunOutcome, SavedBurstState, WindowRecord};
 pub use findings::{FindingFilter, FindingState, RecordedFinding, StoredFinding};
 pub use lease::Lease;
 pub use migrations::SCHEMA_VERSION;
@@ -58,6 +60,8 @@ pub use outbox::{
     Delivery, FindingRequestPayload, NewOutboxItem, OutboxCounts, OutboxFilter, OutboxItem,
     OutboxState, Sink, request_target,
 };
+pub use triage::Triage;
+pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -249,6 +253,16 @@ impl Store {
         &self.path
     }
 
+    /// A number that changes whenever another connection commits to this
+    /// file (SQLite's `PRAGMA data_version`): a viewer's cheap "anything
+    /// new?" check before it re-reads. This connection's own commits do not
+    /// change it.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .map_err(sql_err(&self.path, "reading the data version"))
+    }
+
     /// Runs SQLite's full `PRAGMA integrity_check`; any finding is an error
     /// listing what SQLite reported.
     pub fn integrity_check(&self) -> Result<()> {
@@ -361,6 +375,19 @@ mod tests {
         assert_eq!(hour_ceil(HOUR_MS), HOUR_MS);
         assert_eq!(hour_ceil(HOUR_MS + 1), 2 * HOUR_MS);
         assert_eq!(hour_ceil(-1), 0);
+    }
+
+    #[test]
+    fn data_version_moves_with_other_connections_commits_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut writer = Store::open(&path).unwrap();
+        let reader = Store::open(&path).unwrap();
+        let before = reader.data_version().unwrap();
+        let own = writer.data_version().unwrap();
+        writer.set_checkpoint("k", Utc::now()).unwrap();
+        assert_ne!(reader.data_version().unwrap(), before);
+        assert_eq!(writer.data_version().unwrap(), own);
     }
 
     #[test]

@@ -101,6 +101,12 @@ fn failing_and_listing() {
     assert_eq!(failed[0].error.as_deref(), Some("store unreadable"));
     let all = store.drafts(None, 10).unwrap();
     assert_eq!(all.iter().map(|d| d.id).collect::<Vec<_>>(), [b, a]);
+    assert_eq!(
+        store.draft_versions(10).unwrap(),
+        [(b, t(4)), (a, t(5))],
+        "newest first, stamped with the last change"
+    );
+    assert_eq!(store.draft_versions(1).unwrap().len(), 1);
     assert!(store.draft(99).unwrap().is_none());
 }
 

@@ -1,0 +1,69 @@
+//! What changed between two snapshots, as the row upserts and removals the
+//! console applies: only changed rows cross the channel after the first
+//! snapshot.
+
+use std::collections::HashSet;
+
+use crate::tui::model::{ConsoleSnapshot, DataEvent, FindingMeta};
+
+pub fn changes(old: &ConsoleSnapshot, new: &ConsoleSnapshot) -> Vec<DataEvent> {
+    let mut out = Vec::new();
+    upserts(
+        &old.flagged,
+        &new.flagged,
+        |r| &r.meta,
+        &mut out,
+        |r| DataEvent::Flagged(r.clone()),
+    );
+    upserts(
+        &old.bursts,
+        &new.bursts,
+        |r| &r.meta,
+        &mut out,
+        |r| DataEvent::Burst(r.clone()),
+    );
+    upserts(
+        &old.tokens,
+        &new.tokens,
+        |r| &r.meta,
+        &mut out,
+        |r| DataEvent::Token(r.clone()),
+    );
+    for row in &new.investigations {
+        if !old.investigations.contains(row) {
+            out.push(DataEvent::Investigation(row.clone()));
+        }
+    }
+    for draft in &new.drafts {
+        if !old.drafts.contains(draft) {
+            out.push(DataEvent::Draft(Box::new(draft.clone())));
+        }
+    }
+    if old.status != new.status {
+        out.push(DataEvent::Status(new.status.clone()));
+    }
+    out
+}
+
+/// Upserts for new or changed rows, removals for rows no longer listed
+/// (fallen out of the pane's newest rows).
+fn upserts<T: PartialEq>(
+    old: &[T],
+    new: &[T],
+    meta: impl Fn(&T) -> &FindingMeta,
+    out: &mut Vec<DataEvent>,
+    event: impl Fn(&T) -> DataEvent,
+) {
+    for row in new {
+        if !old.contains(row) {
+            out.push(event(row));
+        }
+    }
+    let kept: HashSet<&str> = new.iter().map(|r| meta(r).id.raw()).collect();
+    for row in old {
+        let id = &meta(row).id;
+        if !kept.contains(id.raw()) {
+            out.push(DataEvent::Removed(id.clone()));
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `soc-tui` without a subcommand: the console on the user's store and
+//! config, with the engine in this process. When a daemon already runs the
+//! checks on the store, the engine waits in standby and takes over if the
+//! daemon's lease goes stale.
+
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
+
+use super::auto_investigate::AutoInvestigator;
+use super::bridge::{ConsoleBridge, EngineFeeds};
+use super::commands::CommandContext;
+use super::services::{Receiver, Services};
+use super::status::keychain_status;
+use crate::config::Config;
+use crate::detect::rules;
+use crate::engine::cli::{baseline_source, intake_from_config};
+use crate::engine::{Engine, EngineOptions, LeaseMode, NoIntake};
+use crate::investigate::{Investigator, setup};
+use crate::paths::Paths;
+use crate::secrets::{Credential, Resolver};
+use crate::store::{Delivery, Store};
+use crate::tui::ConsoleOptions;
+use crate::tui::model::KeychainStatus;
+
+/// Worker threads of the runtime the engine runs on beside the UI thread.
+const WORKERS: usize = 2;
+
+pub fn runtime() -> Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Runs the console until the analyst quits.
+pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
+    let config = Config::load_or_default(&paths.config_file)?;
+    let rules = rules::load(paths)?.rules;
+    paths.ensure_data_dir()?;
+    let log = crate::logging::init(&paths.log_dir())?;
+    let store_path = paths.store_file();
+    let runtime = runtime()?;
+    let secrets = Resolver::system();
+    let mut notices: Vec<(&str, String)> = Vec::new();
+
+    let (services, bridge) = runtime.block_on(async {
+        let intake = match intake_from_config(&config, &rules, &store_path, &secrets) {
+            Ok((intake, what)) => {
+                tracing::info!(%what, "console intake");
+                intake
+            }
+            Err(e) => {
+                notices.push(("polling the sources", format!("{e:#}")));
+                Arc::new(NoIntake)
+            }
+        };
+        let baseline = baseline_source(&config, &secrets)?;
+        let mut engine = Engine::start(
+            &config,
+            rules,
+            paths,
+            EngineOptions {
+                lease: LeaseMode::Standby,
+                intake,
+                baseline,
+                ..EngineOptions::default()
+            },
+        )
+        .await?;
+        let shared = Arc::new(Mutex::new(Store::open(&store_path)?));
+        let investigator = match setup::investigator(&config, Arc::clone(&shared), &secrets) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                notices.push(("investigations", e.to_string()));
+                None
+            }
+        };
+        let mut tasks = Vec::new();
+        if let Some(investigator) = &investigator {
+            let auto = AutoInvestigator::new(investigator.clone(), config.investigation.clone());
+            tasks.push(tokio::spawn(auto.follow(engine.subscribe())));
+        }
+        let receiver = match (&investigator, config.webhook.enabled) {
+            (Some(investigator), true) => {
+                match start_receiver(&config, &secrets, investigator.clone()).await {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        notices.push(("the webhook receiver", format!("{e:#}")));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let (keychain_tx, keychain) = watch::channel(KeychainStatus::EnvironmentOnly);
+        // The keychain may answer slowly (D-Bus): probe it off the UI's way.
+        tasks.push(tokio::task::spawn_blocking(move || {
+            let _ = keychain_tx.send(keychain_status(&Resolver::system().status()));
+        }));
+        let feeds = EngineFeeds {
+            events: engine.subscribe(),
+            health: engine.health_watch(),
+            keychain,
+        };
+        let commands = CommandContext {
+            store: shared,
+            investigator,
+            config: Arc::new(config.clone()),
+            delivery: Delivery::Live,
+        };
+        let bridge = ConsoleBridge::new(
+            tokio::runtime::Handle::current(),
+            &store_path,
+            feeds,
+            commands,
+        )?;
+        anyhow::Ok((
+            Services {
+                engine,
+                receiver,
+                tasks,
+            },
+            bridge,
+        ))
+    })?;
+    let mut bridge = bridge;
+    for (what, error) in &notices {
+        tracing::warn!(%what, %error, "did not start");
+        bridge.notice(what, error);
+    }
+    let options = ConsoleOptions {
+        theme: theme.or_else(|| config.ui.theme.clone()),
+        config_dir: paths.config_dir.clone(),
+        analyst: config.analyst.resolved_name(),
+        mouse: false,
+        last_looked: None,
+    };
+    let result = crate::tui::run_console(bridge, options);
+    runtime.block_on(services.stop());
+    tracing::info!(log = %log.display(), "console session ended");
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+async fn start_receiver(
+    config: &Config,
+    secrets: &Resolver<'_>,
+    investigator: Investigator,
+) -> Result<Receiver> {
+    let (secret, _) = secrets.require(Credential::WebhookSecret)?;
+    let listener = crate::webhook::server::bind(&config.webhook)
+        .await
+        .with_context(|| {
+            format!(
+                "listening on {}:{} (webhook.bind, webhook.port)",
+                config.webhook.bind, config.webhook.port
+            )
+        })?;
+    Ok(Receiver::start(
+        listener,
+        config.webhook.clone(),
+        secret,
+        investigator,
+    )?)
+}
