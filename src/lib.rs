@@ -12,5 +12,6 @@ pub mod model;
 pub mod paths;
 pub mod sanitize;
 pub mod secrets;
+pub mod sinks;
 pub mod sources;
 pub mod store;

@@ -1,10 +1,13 @@
 //! A scripted HTTP/1.1 server on loopback: each request gets the next
 //! scripted reply (an answer, a TCP reset, or silence), and every request is
-//! recorded with its arrival time. For fault tests of anything built on
-//! `HttpClient`.
+//! recorded with its arrival time and body. For fault tests of anything
+//! built on `HttpClient`. [`FakeServer::with_handler`] answers with a
+//! function of the request instead (a stateful fake, a validating proxy).
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,9 +45,23 @@ pub struct Received {
     /// `GET /path?query HTTP/1.1`
     pub request_line: String,
     pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Received {
+    pub fn method(&self) -> &str {
+        self.request_line.split(' ').next().unwrap_or("")
+    }
+
+    /// Path and query, as sent.
+    pub fn target(&self) -> &str {
+        self.request_line.split(' ').nth(1).unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("a JSON request body")
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -58,20 +75,35 @@ pub struct FakeServer {
     received: Arc<Mutex<Vec<Received>>>,
 }
 
+pub type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send>>;
+/// Answers one request; called once per request, in arrival order per connection.
+pub type Handler = Arc<dyn Fn(Received) -> ReplyFuture + Send + Sync>;
+
 impl FakeServer {
     /// Serves `script` one reply per request, in order; a request beyond
     /// the script gets a 500 that names the problem.
     pub async fn start(script: Vec<Reply>) -> FakeServer {
+        let script = Arc::new(Mutex::new(VecDeque::from(script)));
+        FakeServer::with_handler(Arc::new(move |_request| {
+            let next = script.lock().expect("lock").pop_front();
+            Box::pin(std::future::ready(next.unwrap_or_else(|| {
+                reply(500, &[], "fake server: script exhausted")
+            })))
+        }))
+        .await
+    }
+
+    /// Answers every request with `handler`'s reply.
+    pub async fn with_handler(handler: Handler) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let received = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(VecDeque::from(script)));
         let log = Arc::clone(&received);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let log = Arc::clone(&log);
-                let script = Arc::clone(&script);
-                tokio::spawn(serve_connection(stream, log, script));
+                let handler = Arc::clone(&handler);
+                tokio::spawn(serve_connection(stream, log, handler));
             }
         });
         FakeServer { addr, received }
@@ -94,18 +126,13 @@ impl FakeServer {
     }
 }
 
-async fn serve_connection(
-    mut stream: TcpStream,
-    log: Arc<Mutex<Vec<Received>>>,
-    script: Arc<Mutex<VecDeque<Reply>>>,
-) {
+async fn serve_connection(mut stream: TcpStream, log: Arc<Mutex<Vec<Received>>>, handler: Handler) {
     // One request per connection (`Connection: close` on every answer).
     let Some(request) = read_request(&mut stream).await else {
         return;
     };
-    log.lock().expect("lock").push(request);
-    let next = script.lock().expect("lock").pop_front();
-    match next.unwrap_or_else(|| reply(500, &[], "fake server: script exhausted")) {
+    log.lock().expect("lock").push(request.clone());
+    match handler(request).await {
         Reply::Respond {
             status,
             headers,
@@ -160,17 +187,18 @@ async fn read_request(stream: &mut TcpStream) -> Option<Received> {
         .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
-    let mut body_len = buf.len() - (head_end + 4);
-    while body_len < content_length {
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < content_length {
         let n = stream.read(&mut chunk).await.ok()?;
         if n == 0 {
             break;
         }
-        body_len += n;
+        body.extend_from_slice(&chunk[..n]);
     }
     Some(Received {
         at,
         request_line,
         headers,
+        body,
     })
 }

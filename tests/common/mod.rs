@@ -4,6 +4,7 @@
 
 pub mod fake_server;
 pub mod prism;
+pub mod spec_patch;
 pub mod virtual_clock;
 
 use std::path::{Path, PathBuf};
