@@ -132,8 +132,17 @@ async fn pagerduty_events_v2_trigger_acknowledge_resolve_match_the_spec() {
 /// runs too.
 struct ValidatingProxy {
     server: FakeServer,
-    verdicts: Arc<Mutex<Vec<(String, u16, Option<String>)>>>,
+    verdicts: Arc<Mutex<Vec<Verdict>>>,
     hide_incidents: Arc<Mutex<bool>>,
+}
+
+/// What Prism said about one forwarded request.
+#[derive(Debug, Clone)]
+struct Verdict {
+    request_line: String,
+    status: u16,
+    /// Prism's `sl-violations` header, when it found any.
+    violations: Option<String>,
 }
 
 impl ValidatingProxy {
@@ -178,9 +187,11 @@ impl ValidatingProxy {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 let mut body = answer.text().await.expect("body");
-                log.lock()
-                    .unwrap()
-                    .push((request.request_line.clone(), status, violations));
+                log.lock().unwrap().push(Verdict {
+                    request_line: request.request_line.clone(),
+                    status,
+                    violations,
+                });
                 if status == 200 && request.method() == "GET" && *hide.lock().unwrap() {
                     body = r#"{"incidents":[],"limit":25,"offset":0,"more":false}"#.into();
                 }
@@ -199,7 +210,7 @@ impl ValidatingProxy {
         }
     }
 
-    fn verdicts(&self) -> Vec<(String, u16, Option<String>)> {
+    fn verdicts(&self) -> Vec<Verdict> {
         self.verdicts.lock().unwrap().clone()
     }
 }
@@ -231,12 +242,19 @@ async fn pagerduty_rest_incident_lookup_and_create_match_the_spec() {
     assert_eq!(verdicts.len(), 2, "{verdicts:?}");
     assert!(
         verdicts[0]
-            .0
+            .request_line
             .starts_with("GET /incidents?incident_key=token%3A73fd39ed"),
         "{verdicts:?}"
     );
-    assert_eq!((verdicts[0].1, verdicts[1].1), (200, 201), "{verdicts:?}");
-    assert!(verdicts.iter().all(|v| v.2.is_none()), "{verdicts:?}");
+    assert_eq!(
+        (verdicts[0].status, verdicts[1].status),
+        (200, 201),
+        "{verdicts:?}"
+    );
+    assert!(
+        verdicts.iter().all(|v| v.violations.is_none()),
+        "{verdicts:?}"
+    );
     let post = &proxy.server.received()[1];
     assert_eq!(post.header("From"), Some("oncall@example.com"));
     assert_eq!(
@@ -351,4 +369,42 @@ async fn confluence_space_lookup_page_search_and_create_match_the_spec() {
         "{preview}"
     );
     assert!(!preview.contains("api-token"), "{preview}");
+}
+
+#[tokio::test]
+async fn pagerduty_throttling_is_transient_with_the_wait_and_bad_input_permanent() {
+    use common::fake_server::reply;
+    let server = FakeServer::start(vec![
+        reply(429, &[("Retry-After", "120")], ""),
+        reply(
+            400,
+            &[("Content-Type", "application/json")],
+            r#"{"status":"invalid event","message":"Event object is invalid","errors":["'payload.summary' is missing"]}"#,
+        ),
+    ])
+    .await;
+    // One client per call: a 429 blocks the client that saw it until the
+    // wait is over, and this clock never moves on its own.
+    let sink = || {
+        PagerDutySink::events(
+            HttpClient::builder(Service::PagerDuty, server.url("/v2"))
+                .clock(common::virtual_clock::VirtualClock::new())
+                .build()
+                .expect("client"),
+            Secret::new("routing-key".into()),
+        )
+    };
+    let throttled = sink().deliver(&trigger()).await.expect_err("429");
+    assert!(throttled.is_transient(), "{throttled}");
+    assert_eq!(throttled.retry_after(), Some(Duration::from_secs(120)));
+    let invalid = sink().deliver(&trigger()).await.expect_err("400");
+    assert!(invalid.is_permanent(), "{invalid}");
+    assert!(
+        invalid
+            .message()
+            .contains("Event object is invalid: 'payload.summary' is missing"),
+        "{invalid}"
+    );
+    assert_eq!(server.received()[0].target(), "/v2/enqueue");
+    assert_eq!(server.received()[0].json()["routing_key"], "routing-key");
 }

@@ -16,18 +16,12 @@ pub enum SinkError {
     #[error("{sink}: {message}")]
     Permanent { sink: SinkKind, message: String },
     /// Network trouble, a timeout, 5xx, 408/409, a rate limit.
-    #[error("{sink}: {message}{}", wait_hint(.retry_after))]
+    #[error("{sink}: {message}")]
     Transient {
         sink: SinkKind,
         message: String,
         retry_after: Option<Duration>,
     },
-}
-
-fn wait_hint(retry_after: &Option<Duration>) -> String {
-    retry_after
-        .map(|d| format!(" (retry after {}s)", d.as_secs().max(1)))
-        .unwrap_or_default()
 }
 
 impl SinkError {
@@ -50,14 +44,22 @@ impl SinkError {
     /// and 429 are permanent. The message is the error's display, which names
     /// the endpoint and carries the service's own words but never a secret.
     pub(crate) fn from_http(sink: SinkKind, error: &HttpError) -> SinkError {
+        // The sink already names the service; keep the rest ("POST /v2/enqueue: HTTP 400 ...").
+        let text = error.to_string();
+        let service = error.service().as_str();
+        let message = text
+            .strip_prefix(service)
+            .map(|rest| rest.trim_start_matches(':').trim_start())
+            .unwrap_or(&text)
+            .to_owned();
         if error.is_transient() {
             SinkError::Transient {
                 sink,
-                message: error.to_string(),
+                message,
                 retry_after: error.retry_after(),
             }
         } else {
-            SinkError::permanent(sink, error.to_string())
+            SinkError::permanent(sink, message)
         }
     }
 
@@ -154,6 +156,9 @@ mod tests {
         };
         let e = SinkError::from_http(SinkKind::PagerDuty, &limited);
         assert_eq!(e.retry_after(), Some(Duration::from_secs(90)));
-        assert!(e.to_string().ends_with("(retry after 90s)"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "pagerduty: POST /v2/enqueue: rate limited; the service asks to wait 90s (until 08:01:30 UTC)"
+        );
     }
 }

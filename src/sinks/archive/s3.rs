@@ -130,6 +130,12 @@ impl S3Archive {
         }
     }
 
+    /// The SDK client, for administrative calls (bucket setup in tests,
+    /// a connectivity check).
+    pub fn sdk_client(&self) -> &Client {
+        &self.client
+    }
+
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
