@@ -14,6 +14,8 @@ use apollo_compiler::response::serde_json_bytes;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use serde_json::{Value, json};
+use soc_tui::config::LinearLabels;
+use soc_tui::detect::finding::Workflow;
 use soc_tui::secrets::Secret;
 use soc_tui::sinks::linear::{LinearSink, documents};
 use soc_tui::sinks::{DeliveryRequest, Sink};
@@ -210,7 +212,13 @@ fn sink(server: &FakeServer) -> LinearSink {
         .clock(VirtualClock::new())
         .build()
         .expect("client");
-    LinearSink::new(client, TEAM, Secret::new("lin_api_test".into()))
+    LinearSink::new(client, TEAM, Secret::new("lin_api_test".into())).with_workflow_labels(
+        LinearLabels {
+            tokens: vec!["security".into(), "new-token".into()],
+            bursts: vec!["not-for-tokens".into()],
+            ..LinearLabels::default()
+        },
+    )
 }
 
 fn issue_request() -> DeliveryRequest {
@@ -219,7 +227,8 @@ fn issue_request() -> DeliveryRequest {
         title: "New API token deploy\\-all by mallory\\@example\\.com".into(),
         body_markdown: "## What was seen\n\n| field | value |\n|---|---|\n| token | deploy\\-all |\n\n### Revoke checklist\n\n- [ ] Revoke the token\n".into(),
         priority: 1,
-        labels: vec!["new-token".into(), "security".into(), "triage".into(), "missing".into()],
+        labels: vec!["new-token".into(), "triage".into(), "missing".into()],
+        workflow: Some(Workflow::Token),
     }
 }
 
@@ -307,8 +316,12 @@ async fn rate_limits_are_transient_and_bad_input_is_permanent() {
     .await;
     let sink = sink(&server);
     let mut request = issue_request();
-    if let DeliveryRequest::LinearIssue { labels, .. } = &mut request {
+    if let DeliveryRequest::LinearIssue {
+        labels, workflow, ..
+    } = &mut request
+    {
         labels.clear();
+        *workflow = None;
     }
     let limited = sink.deliver(&request).await.expect_err("rate limited");
     assert!(limited.is_transient(), "{limited}");

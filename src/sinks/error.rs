@@ -103,8 +103,6 @@ pub enum SinkSetupError {
     /// credential is a REST key), named by its key.
     #[error("config key `{key}`: {message}")]
     Config { key: &'static str, message: String },
-    #[error("archive directory {path}: {message}")]
-    ArchiveDir { path: String, message: String },
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::detect::finding::{Finding, PagerDutySeverity, SinkRequest, key_time};
+use crate::detect::finding::{Finding, PagerDutySeverity, SinkRequest, Workflow, key_time};
 
 use super::SinkKind;
 
@@ -59,6 +59,9 @@ pub enum DeliveryRequest {
         priority: u8,
         /// Label names; resolved to ids in the configured team at delivery.
         labels: Vec<String>,
+        /// Selects the `[linear.labels]` list added at delivery.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        workflow: Option<Workflow>,
     },
     /// A comment on an issue created earlier; its id is derived from `dedup_key`.
     LinearComment {
@@ -139,6 +142,7 @@ impl DeliveryRequest {
                 body_markdown: body_markdown.clone(),
                 priority: *priority,
                 labels: labels.clone(),
+                workflow: Some(finding.workflow),
             },
             SinkRequest::PagerDutyTrigger {
                 summary,
@@ -193,6 +197,20 @@ impl DeliveryRequest {
         }
     }
 
+    /// An approved report as a Confluence page; `title` is its idempotency
+    /// key (see [`super::confluence::report_title`]).
+    pub fn confluence_page(
+        dedup_key: impl Into<String>,
+        title: impl Into<String>,
+        body: super::confluence::StorageDoc,
+    ) -> DeliveryRequest {
+        DeliveryRequest::ConfluencePage {
+            dedup_key: dedup_key.into(),
+            title: title.into(),
+            storage_body: body.finish(),
+        }
+    }
+
     /// Adds links (to the Linear issue, the Confluence report) to a PagerDuty event.
     pub fn with_links(mut self, extra: Vec<EventLink>) -> DeliveryRequest {
         if let DeliveryRequest::PagerDutyEvent { links, .. } = &mut self {
@@ -244,7 +262,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::detect::finding::{Severity, Workflow};
+    use crate::detect::finding::Severity;
 
     fn finding(requests: Vec<SinkRequest>) -> Finding {
         let t = Utc.with_ymd_and_hms(2026, 11, 20, 11, 2, 0).unwrap();

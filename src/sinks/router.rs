@@ -120,20 +120,38 @@ mod tests {
         BaseUrl::try_from(text.to_owned()).unwrap()
     }
 
-    #[test]
-    fn an_empty_config_archives_locally_and_names_what_enables_the_rest() {
+    #[tokio::test]
+    async fn an_empty_config_archives_locally_and_names_what_enables_the_rest() {
         let dir = tempfile::tempdir().unwrap();
         let resolver = Resolver::new(&env, &NoKeychain);
         let sinks = Sinks::from_config(&Config::default(), &resolver, dir.path()).unwrap();
-        assert!(matches!(sinks.archive, ArchiveSink::Local(_)));
         let t = chrono::Utc::now();
+        let archive = DeliveryRequest::ArchiveObject {
+            event_id: "e1".into(),
+            account: Some("acc".into()),
+            time: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            raw_event: "{}".into(),
+            metadata: super::super::ArchiveMetadata {
+                finding_key: "token:e1".into(),
+                actor: "a@example.com".into(),
+                rules: vec![],
+                severity: "high".into(),
+            },
+        };
+        let delivered = sinks.deliver(&archive).await.unwrap();
+        let expected = dir.path().join("archive/soc-tui/acc/2027/01/15/e1.json");
+        assert_eq!(delivered.remote_id, expected.display().to_string());
+        assert!(expected.is_file());
+
         let request =
             DeliveryRequest::pagerduty_update("k", super::super::PagerDutyAction::Resolve, t);
-        let err = sinks.preview(&request).unwrap_err();
+        let err = sinks.deliver(&request).await.unwrap_err();
+        assert!(err.is_permanent());
         assert_eq!(
             err.to_string(),
             "pagerduty: pagerduty is not configured (set pagerduty.enabled)"
         );
+        assert!(sinks.preview(&request).is_err());
     }
 
     #[test]

@@ -22,15 +22,24 @@ const DIR_MODE: u32 = 0o700;
 #[derive(Debug, Clone)]
 pub struct LocalDirArchive {
     root: PathBuf,
+    /// `[s3] prefix`, so the layout matches the bucket's.
+    prefix: String,
 }
 
 impl LocalDirArchive {
-    pub fn new(root: PathBuf) -> LocalDirArchive {
-        LocalDirArchive { root }
+    pub fn new(root: PathBuf, prefix: &str) -> LocalDirArchive {
+        LocalDirArchive {
+            root,
+            prefix: prefix.to_owned(),
+        }
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     pub fn path_of(&self, object: &ArchiveObject) -> PathBuf {
@@ -186,7 +195,7 @@ mod tests {
     #[test]
     fn writes_once_read_only_and_a_retry_is_delivered() {
         let dir = tempfile::tempdir().unwrap();
-        let archive = LocalDirArchive::new(dir.path().join("archive"));
+        let archive = LocalDirArchive::new(dir.path().join("archive"), "");
         let first = archive.put(&object(r#"{"id":"e1"}"#)).unwrap();
         assert!(!first.already_delivered);
         let path = dir.path().join("archive/acc/2026/11/20/e1.json");
@@ -212,7 +221,7 @@ mod tests {
     #[test]
     fn different_content_at_the_same_key_is_refused_and_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let archive = LocalDirArchive::new(dir.path().to_path_buf());
+        let archive = LocalDirArchive::new(dir.path().to_path_buf(), "soc-tui/");
         archive.put(&object(r#"{"id":"e1"}"#)).unwrap();
         let err = archive.put(&object(r#"{"id":"e1","x":1}"#)).unwrap_err();
         assert!(err.is_permanent());

@@ -1,6 +1,6 @@
 //! The token archive: one write-once object per token-creation event, in S3
 //! (with Object Lock when configured) or, without a bucket, in a local
-//! directory with the same key layout.
+//! directory (`<data dir>/archive`) with the same key layout.
 //!
 //! The key is a function of the event (`{prefix}/{account}/{yyyy}/{mm}/{dd}/{event_id}.json`)
 //! and the body a function of the outbox row, so a retry writes the same
@@ -51,6 +51,7 @@ impl ArchiveSink {
             Some(settings) => Ok(ArchiveSink::S3(S3Archive::new(settings))),
             None => Ok(ArchiveSink::Local(LocalDirArchive::new(
                 data_dir.join(LOCAL_ARCHIVE_DIR),
+                &config.prefix,
             ))),
         }
     }
@@ -62,7 +63,7 @@ impl Sink for ArchiveSink {
             match self {
                 ArchiveSink::S3(s3) => s3.put(&ArchiveObject::of(s3.prefix(), request)?).await,
                 ArchiveSink::Local(dir) => {
-                    let object = ArchiveObject::of("", request)?;
+                    let object = ArchiveObject::of(dir.prefix(), request)?;
                     let dir = dir.clone();
                     // File I/O and fsync block: keep them off the async workers.
                     tokio::task::spawn_blocking(move || dir.put(&object))
@@ -81,7 +82,7 @@ impl Sink for ArchiveSink {
     fn preview(&self, request: &DeliveryRequest) -> Result<Preview, SinkError> {
         Ok(match self {
             ArchiveSink::S3(s3) => s3.preview(&ArchiveObject::of(s3.prefix(), request)?),
-            ArchiveSink::Local(dir) => dir.preview(&ArchiveObject::of("", request)?),
+            ArchiveSink::Local(dir) => dir.preview(&ArchiveObject::of(dir.prefix(), request)?),
         })
     }
 }

@@ -12,7 +12,8 @@ mod response;
 use serde_json::Value;
 use url::Url;
 
-use crate::config::{HttpConfig, LinearConfig};
+use crate::config::{HttpConfig, LinearConfig, LinearLabels};
+use crate::detect::finding::Workflow;
 use crate::secrets::{Credential, Resolver, Secret};
 use crate::sources::http::{HttpClient, HttpError, Service};
 
@@ -32,6 +33,8 @@ pub struct LinearSink {
     client: HttpClient,
     team_id: String,
     api_key: Secret,
+    /// `[linear.labels]`: added to every issue of that workflow.
+    workflow_labels: LinearLabels,
 }
 
 /// The issue or comment a request creates, and how to find it again.
@@ -52,7 +55,38 @@ impl LinearSink {
             client,
             team_id: team_id.into(),
             api_key,
+            workflow_labels: LinearLabels::default(),
         }
+    }
+
+    /// Labels from `[linear.labels]`, added per workflow to the finding's own.
+    pub fn with_workflow_labels(mut self, labels: LinearLabels) -> LinearSink {
+        self.workflow_labels = labels;
+        self
+    }
+
+    /// The request's labels, then the configured ones for its workflow,
+    /// without repeats.
+    fn label_names(&self, request: &DeliveryRequest) -> Vec<String> {
+        let DeliveryRequest::LinearIssue {
+            labels, workflow, ..
+        } = request
+        else {
+            return Vec::new();
+        };
+        let configured: &[String] = match workflow {
+            Some(Workflow::Baseline) => &self.workflow_labels.baseline,
+            Some(Workflow::Burst) => &self.workflow_labels.bursts,
+            Some(Workflow::Token) => &self.workflow_labels.tokens,
+            Some(Workflow::Investigation) | None => &[],
+        };
+        let mut names: Vec<String> = Vec::new();
+        for name in labels.iter().chain(configured) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
     }
 
     /// `None` when no team is configured.
@@ -66,7 +100,9 @@ impl LinearSink {
         };
         let (api_key, _) = resolver.require(Credential::LinearApiKey)?;
         let client = http_client(Service::Linear, config.api_url.as_str(), http)?;
-        Ok(Some(LinearSink::new(client, team_id, api_key)))
+        Ok(Some(
+            LinearSink::new(client, team_id, api_key).with_workflow_labels(config.labels.clone()),
+        ))
     }
 
     /// The id an issue for this dedup key gets (and keeps across retries).
@@ -161,19 +197,13 @@ impl LinearSink {
         }
     }
 
-    async fn post(&self, call: &Call, operation: &str) -> Result<Answer, HttpError> {
+    async fn post(&self, call: &Call) -> Result<Answer, HttpError> {
         let credentials = Credentials::Value(self.api_key.expose());
         let response = self
             .client
             .fetch(|http| call.request(http, Some(credentials)))
             .await?;
-        // A body that is not JSON is reported by the caller through `parse`.
-        Ok(
-            response::parse(operation, &response.body).unwrap_or(Answer {
-                data: Value::Null,
-                errors: vec![],
-            }),
-        )
+        Ok(response::parse(&response.body))
     }
 
     /// Label names to ids usable in the team; names not found are reported
@@ -186,7 +216,7 @@ impl LinearSink {
             return Ok((Vec::new(), None));
         }
         let answer = self
-            .post(&self.labels_call(names), "issueLabels")
+            .post(&self.labels_call(names))
             .await
             .map_err(|e| SinkError::from_http(SinkKind::Linear, &e))?;
         if !answer.errors.is_empty() {
@@ -219,7 +249,7 @@ impl LinearSink {
 
     async fn create_or_find(&self, target: &Target) -> Result<Delivered, SinkError> {
         let operation = target.created_field;
-        let failure = match self.post(&target.create, operation).await {
+        let failure = match self.post(&target.create).await {
             Ok(answer) if answer.errors.is_empty() => {
                 let created = &answer.data[operation];
                 if created["success"] == true
@@ -250,7 +280,7 @@ impl LinearSink {
     /// back as a GraphQL error, so any answer without the entity means no.
     async fn find(&self, target: &Target) -> Result<Option<Delivered>, SinkError> {
         let answer = self
-            .post(&target.lookup, target.lookup_field)
+            .post(&target.lookup)
             .await
             .map_err(|e| SinkError::from_http(SinkKind::Linear, &e))?;
         let found = entity(&answer.data[target.lookup_field])
@@ -277,10 +307,7 @@ fn entity(value: &Value) -> Option<(String, Option<String>)> {
 impl Sink for LinearSink {
     fn deliver<'a>(&'a self, request: &'a DeliveryRequest) -> DeliveryFuture<'a> {
         Box::pin(async move {
-            let (label_ids, note) = match request {
-                DeliveryRequest::LinearIssue { labels, .. } => self.label_ids(labels).await?,
-                _ => (Vec::new(), None),
-            };
+            let (label_ids, note) = self.label_ids(&self.label_names(request)).await?;
             let target = self.target(request, &label_ids)?;
             Ok(self.create_or_find(&target).await?.with_note(note))
         })
@@ -289,10 +316,9 @@ impl Sink for LinearSink {
     fn preview(&self, request: &DeliveryRequest) -> Result<Preview, SinkError> {
         let mut steps = Vec::new();
         let mut placeholders = Vec::new();
-        if let DeliveryRequest::LinearIssue { labels, .. } = request
-            && !labels.is_empty()
-        {
-            steps.push(self.labels_call(labels).preview());
+        let labels = self.label_names(request);
+        if !labels.is_empty() {
+            steps.push(self.labels_call(&labels).preview());
             placeholders = labels
                 .iter()
                 .map(|name| format!("<id of label {name:?}>"))

@@ -9,6 +9,8 @@ use super::super::{SinkError, SinkKind};
 
 /// Longest remote error message kept; it ends up in the dead-letter view.
 const MAX_MESSAGE_CHARS: usize = 300;
+/// The kind given to an answer that is not GraphQL at all.
+const NOT_GRAPHQL: &str = "network error";
 
 #[derive(Debug)]
 pub(super) struct Answer {
@@ -34,21 +36,25 @@ impl RemoteError {
     }
 }
 
-pub(super) fn parse(operation: &str, body: &[u8]) -> Result<Answer, SinkError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        SinkError::transient(
-            SinkKind::Linear,
-            format!("{operation}: the answer is not JSON ({e})"),
-        )
-    })?;
-    let errors = value["errors"]
-        .as_array()
-        .map(|list| list.iter().map(remote_error).collect())
-        .unwrap_or_default();
-    Ok(Answer {
-        data: value["data"].clone(),
-        errors,
-    })
+/// Total: a body that is not JSON (a proxy's error page, a cut-off
+/// answer) becomes one error of kind `network error`, which is retried.
+pub(super) fn parse(body: &[u8]) -> Answer {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) => Answer {
+            data: value["data"].clone(),
+            errors: value["errors"]
+                .as_array()
+                .map(|list| list.iter().map(remote_error).collect())
+                .unwrap_or_default(),
+        },
+        Err(e) => Answer {
+            data: Value::Null,
+            errors: vec![RemoteError {
+                message: format!("the answer is not JSON ({e})"),
+                kind: Some(NOT_GRAPHQL.to_owned()),
+            }],
+        },
+    }
 }
 
 fn remote_error(error: &Value) -> RemoteError {
@@ -87,30 +93,22 @@ mod tests {
     #[test]
     fn rate_limits_are_transient_and_input_errors_permanent() {
         let limited = parse(
-            "issueCreate",
             br#"{"errors":[{"message":"Rate limit exceeded","extensions":{"type":"ratelimited","userPresentableMessage":"Slow down"}}]}"#,
-        )
-        .unwrap();
+        );
         let e = failure("issueCreate", &limited.errors);
         assert!(e.is_transient());
         assert_eq!(e.message(), "issueCreate: Slow down (ratelimited)");
 
         let invalid = parse(
-            "issueCreate",
             br#"{"data":null,"errors":[{"message":"Argument Validation Error","extensions":{"type":"invalid input"}}]}"#,
-        )
-        .unwrap();
+        );
         assert!(failure("issueCreate", &invalid.errors).is_permanent());
     }
 
     #[test]
     fn hostile_messages_are_made_inert() {
-        let answer = parse(
-            "x",
-            "{\"errors\":[{\"message\":\"bad\\u001b[2J\\nthing\"}]}".as_bytes(),
-        )
-        .unwrap();
+        let answer = parse("{\"errors\":[{\"message\":\"bad\\u001b[2J\\nthing\"}]}".as_bytes());
         assert_eq!(answer.errors[0].message, "bad\\x1b[2J\\nthing");
-        assert!(parse("x", b"<html>").unwrap_err().is_transient());
+        assert!(failure("x", &parse(b"<html>").errors).is_transient());
     }
 }
