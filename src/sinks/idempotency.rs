@@ -41,6 +41,24 @@ pub fn derived_uuid(purpose: IdPurpose, key: &str) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
+/// PagerDuty accepts dedup and incident keys up to 255 characters.
+const MAX_PAGERDUTY_KEY: usize = 255;
+
+/// The finding's dedup key as PagerDuty's `dedup_key`/`incident_key`:
+/// itself when it fits, else a hash of it (an actor email can make a burst
+/// key arbitrarily long). Acknowledge and resolve go through the same
+/// function, so they name the same alert.
+pub fn pagerduty_key(dedup_key: &str) -> String {
+    if dedup_key.chars().count() <= MAX_PAGERDUTY_KEY {
+        dedup_key.to_owned()
+    } else {
+        format!(
+            "soc-tui:sha256:{}",
+            hex::encode(Sha256::digest(dedup_key.as_bytes()))
+        )
+    }
+}
+
 /// MD5 of an object body: base64 for `Content-MD5`, hex to compare with
 /// the ETag S3 returns for a single-part, non-KMS upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +130,21 @@ mod tests {
             .to_string(),
             "f91c525e-4d01-438b-be38-56e20d283abc"
         );
+    }
+
+    #[test]
+    fn long_pagerduty_keys_are_hashed_deterministically() {
+        assert_eq!(pagerduty_key("token:e1"), "token:e1");
+        let long = format!(
+            "burst:{}@example.com:role_grant:2026-11-21T12:03:10Z",
+            "a".repeat(300)
+        );
+        let key = pagerduty_key(&long);
+        assert!(
+            key.starts_with("soc-tui:sha256:") && key.len() <= MAX_PAGERDUTY_KEY,
+            "{key}"
+        );
+        assert_eq!(key, pagerduty_key(&long));
     }
 
     #[test]

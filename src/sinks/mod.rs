@@ -6,12 +6,12 @@
 //! [`SinkError`]. Delivery is at-least-once, so every sink makes a repeated
 //! call harmless: the *effect* on the remote side happens exactly once.
 //!
-//! | sink       | idempotency key                                  | a retry that finds it done          |
-//! |------------|--------------------------------------------------|-------------------------------------|
-//! | PagerDuty  | `dedup_key` (Events v2), `incident_key` (REST)   | Events v2 merges; REST looks it up  |
-//! | Linear     | issue/comment `id` derived from the dedup key    | create fails, `issue(id:)` finds it |
-//! | Archive    | `{prefix}/{account}/{yyyy}/{mm}/{dd}/{event}.json` | 412 / file exists, same MD5         |
-//! | Confluence | deterministic page title in the space            | looked up by title before creating  |
+//! | sink       | idempotency key                                      | a retry that finds it done          |
+//! |------------|------------------------------------------------------|-------------------------------------|
+//! | PagerDuty  | `dedup_key` (Events v2), `incident_key` (REST)       | Events v2 merges; REST looks it up  |
+//! | Linear     | issue/comment `id` derived from the dedup key        | create fails, `issue(id:)` finds it |
+//! | Archive    | `{prefix}/{account}/{yyyy}/{mm}/{dd}/{event}.json`   | 412 / file exists, same MD5         |
+//! | Confluence | deterministic page title in the space                | looked up by title before creating  |
 //!
 //! Every sink renders the request it sends from one place, so
 //! [`Sink::preview`] shows exactly what would go out, minus secrets.

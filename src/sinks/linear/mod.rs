@@ -286,12 +286,9 @@ impl LinearSink {
         let found = entity(&answer.data[target.lookup_field])
             .filter(|(id, _)| id.eq_ignore_ascii_case(&target.id))
             .map(|(id, url)| Delivered::found(id, url));
-        if found.is_none()
-            && answer
-                .errors
-                .iter()
-                .any(|e| e.kind.as_deref() == Some("ratelimited"))
-        {
+        // "Not found" is a permanent-kind error; a transient one (rate
+        // limit, internal error) means the answer is still unknown.
+        if found.is_none() && answer.errors.iter().any(|e| e.is_transient()) {
             return Err(response::failure(target.lookup_field, &answer.errors));
         }
         Ok(found)

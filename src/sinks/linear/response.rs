@@ -28,7 +28,7 @@ pub(super) struct RemoteError {
 impl RemoteError {
     /// Worth retrying later. Everything else (authentication, invalid
     /// input, forbidden, usage limits) needs a person.
-    fn is_transient(&self) -> bool {
+    pub(super) fn is_transient(&self) -> bool {
         matches!(
             self.kind.as_deref(),
             Some("ratelimited" | "internal error" | "lock timeout" | "network error")

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::detect::finding::key_time;
+use crate::sinks::idempotency::pagerduty_key;
 use crate::sources::http::Fetched;
 
 use super::super::call::{Auth, Call};
@@ -42,7 +43,7 @@ pub(super) fn enqueue_call(
     let mut body = Map::new();
     body.insert("routing_key".into(), routing_key.into());
     body.insert("event_action".into(), action.as_str().into());
-    body.insert("dedup_key".into(), dedup_key.as_str().into());
+    body.insert("dedup_key".into(), pagerduty_key(dedup_key).into());
     if *action == PagerDutyAction::Trigger {
         body.insert(
             "payload".into(),
@@ -95,7 +96,7 @@ pub(super) fn accepted(response: &Fetched, dedup_key: &str) -> Result<Delivered,
         ));
     }
     // Our key, not the echo: it is what acknowledge and resolve must name.
-    let mut delivered = Delivered::created(dedup_key, None);
+    let mut delivered = Delivered::created(pagerduty_key(dedup_key), None);
     if response.status.as_u16() != 202 {
         delivered.note = Some(format!(
             "PagerDuty answered HTTP {} (202 expected)",

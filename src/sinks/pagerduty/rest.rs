@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::detect::finding::PagerDutySeverity;
+use crate::sinks::idempotency::pagerduty_key;
 
 use super::super::call::{Auth, Call};
 use super::super::request::{DeliveryRequest, PagerDutyAction};
@@ -29,7 +30,7 @@ pub(super) struct RestTarget<'a> {
 pub(super) fn lookup_call(mut incidents: Url, dedup_key: &str) -> Call {
     incidents
         .query_pairs_mut()
-        .append_pair("incident_key", dedup_key)
+        .append_pair("incident_key", &pagerduty_key(dedup_key))
         .append_pair("date_range", "all");
     Call::get("look for an incident with this key", incidents, AUTH)
         .header("Accept", ACCEPT)
@@ -74,7 +75,7 @@ pub(super) fn create_call(
             "title": summary.chars().take(MAX_TITLE_CHARS).collect::<String>(),
             "service": {"id": target.service_id, "type": "service_reference"},
             "urgency": urgency(*severity),
-            "incident_key": dedup_key,
+            "incident_key": pagerduty_key(dedup_key),
             "body": {"type": "incident_body", "details": details},
         }
     });
