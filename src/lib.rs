@@ -17,6 +17,7 @@ pub mod paths;
 pub mod replay;
 pub mod sanitize;
 pub mod secrets;
+pub mod sinks;
 pub mod sources;
 pub mod store;
 pub mod synth;

@@ -79,6 +79,10 @@ pub struct PagerDutyConfig {
     /// Sent as the `From` header on REST calls; must be a PagerDuty user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_email: Option<Email>,
+    /// The service REST incidents are opened on (e.g. `PWIXJZS`); needed
+    /// only when `routing_key_name` names the REST API key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
 }
 
 impl Default for PagerDutyConfig {
@@ -89,6 +93,7 @@ impl Default for PagerDutyConfig {
             rest_base: BaseUrl::builtin("https://api.pagerduty.com"),
             routing_key_name: CredentialName::builtin("pagerduty-routing-key"),
             from_email: None,
+            service_id: None,
         }
     }
 }

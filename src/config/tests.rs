@@ -66,6 +66,7 @@ fn full_config() -> Config {
             rest_base: url("http://127.0.0.1:4015"),
             routing_key_name: CredentialName::try_from("pagerduty-api-key".to_owned()).unwrap(),
             from_email: Some(Email::try_from("oncall@example.com".to_owned()).unwrap()),
+            service_id: Some("PWIXJZS".into()),
         },
         s3: S3Config {
             bucket: Some("soc-archive".into()),

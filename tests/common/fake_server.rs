@@ -1,10 +1,14 @@
 //! A scripted HTTP/1.1 server on loopback: each request gets the next
 //! scripted reply (an answer, a TCP reset, or silence), or whatever a
 //! handler computes from the request, and every request is recorded with
-//! its arrival time. For fault tests of anything built on `HttpClient`.
+//! its arrival time and body. For fault tests of anything built on
+//! `HttpClient`. [`FakeServer::with_handler`] answers with an async function
+//! of the request instead (a stateful fake, a validating proxy).
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,9 +48,18 @@ pub struct Received {
     /// `GET /path?query HTTP/1.1`
     pub request_line: String,
     pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Received {
+    pub fn method(&self) -> &str {
+        self.request_line.split(' ').next().unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("a JSON request body")
+    }
+
     /// The request target (`/path?query`).
     pub fn target(&self) -> &str {
         self.request_line.split(' ').nth(1).unwrap_or("")
@@ -87,6 +100,17 @@ pub struct FakeServer {
 /// Computes the reply to a request (called once per request, in arrival order).
 pub type Handler = Arc<dyn Fn(&Received) -> Reply + Send + Sync>;
 
+pub type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send>>;
+/// Answers one request asynchronously (it may call another server first).
+pub type AsyncHandler = Arc<dyn Fn(Received) -> ReplyFuture + Send + Sync>;
+
+/// How a server computes its replies.
+#[derive(Clone)]
+enum Answerer {
+    Sync(Handler),
+    Async(AsyncHandler),
+}
+
 impl FakeServer {
     /// Serves `script` one reply per request, in order; a request beyond
     /// the script gets a 500 that names the problem.
@@ -104,16 +128,23 @@ impl FakeServer {
 
     /// Answers each request with what `handler` returns for it.
     pub async fn serve(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> FakeServer {
+        FakeServer::listen(Answerer::Sync(Arc::new(handler))).await
+    }
+
+    /// Answers every request with `handler`'s reply.
+    pub async fn with_handler(handler: AsyncHandler) -> FakeServer {
+        FakeServer::listen(Answerer::Async(handler)).await
+    }
+
+    async fn listen(answerer: Answerer) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let received = Arc::new(Mutex::new(Vec::new()));
-        let handler: Handler = Arc::new(handler);
         let log = Arc::clone(&received);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let log = Arc::clone(&log);
-                let handler = Arc::clone(&handler);
-                tokio::spawn(serve_connection(stream, log, handler));
+                tokio::spawn(serve_connection(stream, log, answerer.clone()));
             }
         });
         FakeServer { addr, received }
@@ -136,18 +167,24 @@ impl FakeServer {
     }
 }
 
-async fn serve_connection(mut stream: TcpStream, log: Arc<Mutex<Vec<Received>>>, handler: Handler) {
+async fn serve_connection(mut stream: TcpStream, log: Arc<Mutex<Vec<Received>>>, answerer: Answerer) {
     // One request per connection (`Connection: close` on every answer).
     let Some(request) = read_request(&mut stream).await else {
         return;
     };
-    // Logged and answered under one lock, so the handler sees requests in
-    // the order of the log.
-    let next = {
-        let mut log = log.lock().expect("lock");
-        let next = handler(&request);
-        log.push(request);
-        next
+    let next = match answerer {
+        // Logged and answered under one lock, so the handler sees requests
+        // in the order of the log.
+        Answerer::Sync(handler) => {
+            let mut log = log.lock().expect("lock");
+            let next = handler(&request);
+            log.push(request);
+            next
+        }
+        Answerer::Async(handler) => {
+            log.lock().expect("lock").push(request.clone());
+            handler(request).await
+        }
     };
     answer(stream, next).await;
 }
@@ -217,17 +254,18 @@ async fn read_request(stream: &mut TcpStream) -> Option<Received> {
         .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
-    let mut body_len = buf.len() - (head_end + 4);
-    while body_len < content_length {
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < content_length {
         let n = stream.read(&mut chunk).await.ok()?;
         if n == 0 {
             break;
         }
-        body_len += n;
+        body.extend_from_slice(&chunk[..n]);
     }
     Some(Received {
         at,
         request_line,
         headers,
+        body,
     })
 }

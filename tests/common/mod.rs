@@ -5,6 +5,7 @@
 pub mod audit_fake;
 pub mod fake_server;
 pub mod prism;
+pub mod spec_patch;
 pub mod virtual_clock;
 
 use std::path::{Path, PathBuf};

@@ -41,10 +41,16 @@ impl Prism {
             unavailable(&format!("spec file {} not found", spec_path.display()));
             return None;
         }
+        Prism::start_file(&spec_path)
+    }
+
+    /// As [`Prism::start`], for a spec file anywhere (one built by
+    /// `spec_patch` in a temp dir, say).
+    pub fn start_file(spec_path: &Path) -> Option<Prism> {
         let bin = find_prism()?;
         let mut last_failure = String::new();
         for _ in 0..START_ATTEMPTS {
-            match Prism::spawn(&bin, &spec_path) {
+            match Prism::spawn(&bin, spec_path) {
                 Ok(prism) => return Some(prism),
                 Err(failure) => last_failure = failure,
             }
