@@ -280,7 +280,7 @@ async fn publish_report(
     blocking(ctx, move |store| {
         let (row, report) = approved_material(store, &draft, DraftStatus::Approved)?;
         let label = draft_label(row.id);
-        let item = publish::outbox_item(store, target, &row, &report, &config)?;
+        let item = publish::outbox_item(target, &row, &report, &config)?;
         let after = json!({"target": target.label(), "outbox": item.dedup_key});
         let queued = store
             .enqueue_logged(

@@ -37,8 +37,9 @@ use crate::store::{Delivery, Store};
 use crate::tui::ConsoleOptions;
 use crate::tui::model::KeychainStatus;
 
-/// When set, the demo writes the pages the Confluence simulator received
-/// (JSON) to this path on exit: how the end-to-end test checks delivery.
+/// When set, the demo writes a JSON report to this path: the attacker's
+/// email once the demo has started, then also the pages the Confluence
+/// simulator received, on exit. How the end-to-end test checks delivery.
 pub const REPORT_ENV: &str = "SOC_TUI_DEMO_REPORT";
 
 /// The simulators append whole entries at once: nothing arrives late, so
@@ -142,8 +143,9 @@ impl DemoSession {
         Ok((DemoSession { demo, services }, bridge))
     }
 
-    /// The pages the Confluence simulator received, as `SOC_TUI_DEMO_REPORT` holds them.
-    pub fn pages_json(&self) -> serde_json::Value {
+    /// The attacker and the pages the Confluence simulator received, as
+    /// `SOC_TUI_DEMO_REPORT` holds them; `finished`: written on exit.
+    pub fn report_json(&self, finished: bool) -> serde_json::Value {
         let pages: Vec<serde_json::Value> = self
             .demo
             .sims
@@ -160,7 +162,11 @@ impl DemoSession {
                 })
             })
             .collect();
-        json!({ "attacker": self.demo.cast.attacker.email, "pages": pages })
+        json!({
+            "attacker": self.demo.cast.attacker.email,
+            "finished": finished,
+            "pages": pages,
+        })
     }
 
     /// Stops everything; the simulators stop as they are dropped.
@@ -223,15 +229,27 @@ fn run_in(
         mouse: false,
         last_looked: None,
     };
+    write_report(&session, false)?;
     let result = crate::tui::run_console(bridge, options);
-    if let Some(path) = std::env::var_os(REPORT_ENV) {
-        let path = PathBuf::from(path);
-        let text = serde_json::to_string_pretty(&session.pages_json())?;
-        std::fs::write(&path, text)
-            .with_context(|| format!("writing the demo report {}", path.display()))?;
-    }
+    let report = write_report(&session, true);
     runtime.block_on(session.stop());
-    result.map(|()| ExitCode::SUCCESS)
+    result?;
+    report?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes [`DemoSession::report_json`] where `SOC_TUI_DEMO_REPORT` says, if set.
+fn write_report(session: &DemoSession, finished: bool) -> Result<()> {
+    let Some(path) = std::env::var_os(REPORT_ENV) else {
+        return Ok(());
+    };
+    let path = PathBuf::from(path);
+    let text = serde_json::to_string_pretty(&session.report_json(finished))?;
+    // Whole or not at all: a reader polling the file never sees half of it.
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)
+        .and_then(|()| std::fs::rename(&partial, &path))
+        .with_context(|| format!("writing the demo report {}", path.display()))
 }
 
 /// A fresh owner-only directory under the system temp dir.

@@ -360,7 +360,7 @@ pub fn marker_kind(kind: ReportMarker) -> MarkerKind {
 fn preview(content: &PublishContent) -> PublishPreview {
     PublishPreview {
         confluence_title: SafeText::with_limit(&content.confluence_title, 300),
-        confluence_body: SafeText::multiline(&content.markdown),
+        confluence_body: SafeText::multiline(&content.text),
         linear_title: SafeText::with_limit(&content.linear_title, 300),
         linear_body: SafeText::multiline(&content.markdown),
         pagerduty_summary: SafeText::with_limit(&content.pagerduty_summary, 1024),

@@ -3,9 +3,17 @@
 //! carries it. Rows are keyed `{sink}:INV-12:{kind}`, so publishing the
 //! same report to the same target twice queues it once.
 
-use crate::investigate::render::{to_markdown, to_storage};
+use serde_json::json;
+
+use super::drafts::verdict_to_console as console_verdict;
+use crate::config::Config;
+use crate::detect::Workflow;
+use crate::investigate::render::{to_markdown, to_storage, to_text};
 use crate::investigate::report::Report;
-use crate::store::{DraftRow, draft_label};
+use crate::investigate::verdict::Verdict;
+use crate::sinks::confluence::{StatusLabel, report_title};
+use crate::sinks::{DeliveryRequest, PagerDutyAction as SinkPagerDutyAction};
+use crate::store::{DraftRow, NewOutboxItem, Sink, TriggerKind, draft_label};
 use crate::tui::model::{PagerDutyAction, PublishTarget};
 
 /// Every target, as the dedup-key triple `(sink, kind)`.
@@ -61,8 +69,10 @@ pub struct PublishContent {
     pub confluence_title: String,
     /// Confluence storage format (XHTML), every string escaped.
     pub confluence_storage: String,
-    /// The same document in Markdown: Linear's body and the preview.
+    /// The same document in Markdown: Linear's body.
     pub markdown: String,
+    /// And as plain text: the Confluence preview in the terminal.
+    pub text: String,
     pub linear_title: String,
     pub pagerduty_summary: String,
 }
@@ -75,9 +85,11 @@ pub fn content(report: &Report, row: &DraftRow) -> PublishContent {
     let label = draft_label(row.id);
     let verdict = report.assessment.verdict.label();
     let actor = crate::sanitize::sanitize_with_limit(report.actor.trim(), 120);
-    let confluence_title = format!(
-        "[SOC] {} {actor} - {verdict} ({label})",
-        report.window.at.format("%Y-%m-%d")
+    let confluence_title = report_title(
+        report.window.at.date_naive(),
+        &report.actor,
+        status_label(report.assessment.verdict),
+        &label,
     );
     let pagerduty_summary: String = format!(
         "soc-tui {label}: {actor} - {verdict} ({:.2})",
@@ -89,19 +101,115 @@ pub fn content(report: &Report, row: &DraftRow) -> PublishContent {
     PublishContent {
         confluence_storage: to_storage(&doc),
         markdown: to_markdown(&doc),
+        text: to_text(&doc),
         linear_title: format!("Investigation {label}: {actor} - {verdict}"),
         confluence_title,
         pagerduty_summary,
     }
 }
 
-/// TEMPORARY until the sinks land on main: the outbox row for publishing.
+/// The outbox row that publishes `report` (of draft `row`) to `target`;
+/// refused when the target is not configured, naming the keys to set.
 pub fn outbox_item(
-    _store: &crate::store::Store,
     target: PublishTarget,
-    _row: &DraftRow,
-    _report: &Report,
-    _config: &crate::config::Config,
-) -> Result<crate::store::NewOutboxItem, String> {
-    Err(format!("publishing to {} needs the sinks", target.label()))
+    row: &DraftRow,
+    report: &Report,
+    config: &Config,
+) -> Result<NewOutboxItem, String> {
+    let label = draft_label(row.id);
+    let dedup_key = outbox_key(target, &label);
+    let content = content(report, row);
+    let severity = console_verdict(report.assessment.verdict).severity();
+    let request = match target {
+        PublishTarget::Confluence => {
+            if !config.confluence.is_configured() {
+                return Err(
+                    "Confluence is not configured: set [confluence] base_url, space_key and email"
+                        .into(),
+                );
+            }
+            DeliveryRequest::ConfluencePage {
+                dedup_key: dedup_key.clone(),
+                title: content.confluence_title,
+                storage_body: content.confluence_storage,
+            }
+        }
+        PublishTarget::Linear => {
+            if !config.linear.is_configured() {
+                return Err("Linear is not configured: set [linear] team_id".into());
+            }
+            DeliveryRequest::LinearIssue {
+                dedup_key: dedup_key.clone(),
+                title: content.linear_title,
+                body_markdown: content.markdown,
+                priority: severity.linear_priority(),
+                labels: vec![
+                    "soc-tui".into(),
+                    "investigation".into(),
+                    report.assessment.verdict.as_str().into(),
+                ],
+                workflow: Some(Workflow::Investigation),
+            }
+        }
+        PublishTarget::PagerDuty(action) => {
+            if !config.pagerduty.enabled {
+                return Err("PagerDuty is not configured: set [pagerduty] enabled = true".into());
+            }
+            DeliveryRequest::PagerDutyEvent {
+                dedup_key: pagerduty_key(row),
+                action: match action {
+                    PagerDutyAction::Trigger => SinkPagerDutyAction::Trigger,
+                    PagerDutyAction::Acknowledge => SinkPagerDutyAction::Acknowledge,
+                    PagerDutyAction::Resolve => SinkPagerDutyAction::Resolve,
+                },
+                summary: content.pagerduty_summary,
+                severity: severity.pagerduty(),
+                timestamp: report.window.at,
+                custom_details: json!({
+                    "investigation": label,
+                    "actor": report.actor,
+                    "verdict": report.assessment.verdict.as_str(),
+                    "confidence": report.assessment.confidence,
+                    "approved_by": row.approved_by,
+                }),
+                links: Vec::new(),
+            }
+        }
+    };
+    let payload = serde_json::to_value(&request)
+        .map_err(|e| format!("the {} request cannot be stored: {e}", target.label()))?;
+    Ok(NewOutboxItem {
+        dedup_key,
+        finding_id: None,
+        sink: store_sink(target),
+        kind: outbox_kind(target).to_owned(),
+        payload,
+    })
+}
+
+/// One PagerDuty alert per investigation: the alert of the finding that
+/// started it when there is one (so acknowledging the report acknowledges
+/// the page the finding raised), else one keyed by the report.
+fn pagerduty_key(row: &DraftRow) -> String {
+    match (&row.trigger_kind, &row.trigger_ref) {
+        (TriggerKind::Finding, Some(finding)) => finding.clone(),
+        _ => format!("soc-tui:{}", draft_label(row.id)),
+    }
+}
+
+fn store_sink(target: PublishTarget) -> Sink {
+    match target {
+        PublishTarget::Confluence => Sink::Confluence,
+        PublishTarget::Linear => Sink::Linear,
+        PublishTarget::PagerDuty(_) => Sink::PagerDuty,
+    }
+}
+
+fn status_label(verdict: Verdict) -> StatusLabel {
+    match verdict {
+        Verdict::Benign => StatusLabel::Benign,
+        Verdict::Misconfiguration => StatusLabel::Misconfiguration,
+        Verdict::Suspicious => StatusLabel::Suspicious,
+        Verdict::LikelyMalicious => StatusLabel::LikelyMalicious,
+    }
 }

@@ -86,17 +86,11 @@ impl StoreTimeline {
             .get(&reference)
             .cloned()
             .unwrap_or_default();
-        let verb = match &event.action.description {
-            Some(d) if !d.trim().is_empty() && d != &event.action.verb => {
-                format!("{} ({d})", event.action.verb)
-            }
-            _ => event.action.verb.clone(),
-        };
         TimelineRow {
             event_id: EventId::new(reference),
             time: event.time,
             source: event.source,
-            verb: SafeText::with_limit(&verb, 120),
+            verb: SafeText::with_limit(&event.action.verb, 120),
             resource: SafeText::with_limit(&resource_label(event), 200),
             markers,
             linked_event_ids,
@@ -105,12 +99,22 @@ impl StoreTimeline {
 
     fn read(&self, offset: usize, limit: usize) -> Result<Chunk, TimelineError> {
         let w = &self.annotations.window;
-        let events = self
-            .store
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .actor_events_page(self.actor.raw(), w.from, w.to, offset, limit)
-            .map_err(error)?;
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let end = offset.saturating_add(limit).min(self.len);
+        // Whichever end is nearer: an OFFSET costs one index step per row skipped.
+        let events = if offset > self.len - end {
+            store.actor_events_page_from_end(
+                self.actor.raw(),
+                w.from,
+                w.to,
+                self.len - end,
+                end.saturating_sub(offset),
+            )
+        } else {
+            store.actor_events_page(self.actor.raw(), w.from, w.to, offset, limit)
+        }
+        .map_err(error)?;
+        drop(store);
         let rows = events.iter().map(|e| self.row(e)).collect();
         let raw = events.into_iter().map(|e| (event_ref(&e), e.raw)).collect();
         Ok(Chunk { offset, rows, raw })

@@ -126,6 +126,40 @@ impl Store {
         )
     }
 
+    /// As [`Store::actor_events_page`], counting `skip` back from the
+    /// window's last event: the page ending `skip` events before the end,
+    /// still oldest first. SQLite walks an OFFSET one index entry at a time,
+    /// so a page near the end is read from the end.
+    pub fn actor_events_page_from_end(
+        &self,
+        actor_key: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE actor_key = ?1 AND time >= ?2 AND time < ?3
+             ORDER BY time DESC, rowid DESC LIMIT ?4 OFFSET ?5"
+        );
+        let mut events = query_events(
+            &self.conn,
+            &self.path,
+            "reading a page of an actor's events from the end",
+            &sql,
+            params![
+                actor_key,
+                to_ms(from),
+                to_ms(to),
+                sql_limit(limit),
+                sql_limit(skip)
+            ],
+        )?;
+        events.reverse();
+        Ok(events)
+    }
+
     /// The position (as in [`Store::actor_events_page`]) of the event
     /// `(source, id)` of this actor in the window, if it is there.
     pub fn actor_event_position(
@@ -225,6 +259,14 @@ mod tests {
             );
         }
         assert_eq!(paged, all);
+        let tail = store
+            .actor_events_page_from_end("a@x.io", from, to, 5, 10)
+            .unwrap();
+        assert_eq!(tail, all[25..35].to_vec());
+        let head = store
+            .actor_events_page_from_end("a@x.io", from, to, 35, 10)
+            .unwrap();
+        assert_eq!(head, all[..5].to_vec(), "cut at the start");
         for (i, e) in all.iter().enumerate() {
             let pos = store
                 .actor_event_position("a@x.io", from, to, e.source, &e.id)
