@@ -32,6 +32,7 @@ mod findings;
 mod lease;
 mod migrations;
 mod outbox;
+mod outbox_claims;
 mod token_scopes;
 mod webhook_deliveries;
 
@@ -44,13 +45,12 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use actor_history::ActorHistory;
 pub use analyst_log::{AnalystLogEntry, NewLogEntry};
+pub use baseline_data::StoreBaseline;
+pub use check_runs::{CheckKind, CheckRun, RunOutcome, SavedBurstState, WindowRecord};
 pub use drafts::{
     Approval, DraftCreated, DraftEdit, DraftResult, DraftRow, DraftStatus, NewDraft, TriggerKind,
     draft_label, parse_draft_label,
 };
-pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
-pub use baseline_data::StoreBaseline;
-pub use check_runs::{CheckKind, CheckRun, RunOutcome, SavedBurstState, WindowRecord};
 pub use findings::{FindingFilter, FindingState, RecordedFinding, StoredFinding};
 pub use lease::Lease;
 pub use migrations::SCHEMA_VERSION;
@@ -58,6 +58,8 @@ pub use outbox::{
     Delivery, FindingRequestPayload, NewOutboxItem, OutboxCounts, OutboxFilter, OutboxItem,
     OutboxState, Sink, request_target,
 };
+pub use outbox_claims::DROPPED_BY_ANALYST;
+pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -204,7 +204,8 @@ ON CONFLICT (dedup_key) DO UPDATE SET state = 'queued', next_attempt_at = exclud
 RETURNING id
 ";
 
-const ITEM_COLUMNS: &str = "id, dedup_key, finding_id, sink, kind, payload, state, attempts,
+pub(super) const ITEM_COLUMNS: &str =
+    "id, dedup_key, finding_id, sink, kind, payload, state, attempts,
     next_attempt_at, last_error, remote_id, remote_url, created_at, updated_at";
 
 impl Store {
@@ -356,16 +357,16 @@ pub(super) fn enqueue_request(
 }
 
 /// A row about to be written, payload already serialized.
-struct NewRow<'a> {
-    dedup_key: &'a str,
-    finding_id: Option<i64>,
-    sink: Sink,
-    kind: &'a str,
-    payload: &'a str,
+pub(super) struct NewRow<'a> {
+    pub(super) dedup_key: &'a str,
+    pub(super) finding_id: Option<i64>,
+    pub(super) sink: Sink,
+    pub(super) kind: &'a str,
+    pub(super) payload: &'a str,
 }
 
 /// The added (or revived) row's id; `None` when the dedup key was taken.
-fn insert(
+pub(super) fn insert(
     conn: &Connection,
     path: &str,
     row: &NewRow<'_>,
@@ -402,7 +403,7 @@ fn insert(
         .map_err(sql_err(path, OP))
 }
 
-struct RawItem {
+pub(super) struct RawItem {
     id: i64,
     dedup_key: String,
     finding_id: Option<i64>,
@@ -420,7 +421,7 @@ struct RawItem {
 }
 
 impl RawItem {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<RawItem> {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<RawItem> {
         Ok(RawItem {
             id: row.get(0)?,
             dedup_key: row.get(1)?,
@@ -439,7 +440,7 @@ impl RawItem {
         })
     }
 
-    fn into_item(self, path: &str, operation: &'static str) -> Result<OutboxItem> {
+    pub(super) fn into_item(self, path: &str, operation: &'static str) -> Result<OutboxItem> {
         let id = self.id;
         let corrupt = |detail: String| StoreError::Corrupt {
             path: path.to_string(),
