@@ -74,6 +74,9 @@ pub enum Command {
     Daemon(crate::engine::cli::DaemonArgs),
     /// Run one check (baseline, bursts or tokens) now and print its findings.
     Check(crate::engine::cli::CheckArgs),
+    /// List the pushes to Linear, PagerDuty, the archive and Confluence; retry, drop or deliver them.
+    #[command(subcommand)]
+    Outbox(crate::outbox::cli::OutboxCommand),
     /// Replay historical events through all checks and print what would have fired.
     Replay(crate::replay::ReplayArgs),
 }
@@ -129,6 +132,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => {
             init_logging(&paths);
             crate::engine::cli::run_check(args, &paths)
+        }
+        Command::Outbox(cmd) => {
+            init_logging(&paths);
+            crate::outbox::cli::run(cmd, &paths)
         }
         Command::Replay(args) => {
             init_logging(&paths);

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod investigate;
 pub mod logging;
 pub mod model;
+pub mod outbox;
 pub mod paths;
 pub mod replay;
 pub mod sanitize;

@@ -239,24 +239,26 @@ fn the_demo_end_to_end_in_tmux() {
         s.contains("Approve draft")
     });
     tmux.keys(&["y"]);
-    let publish = tmux.wait_for(STEP_WAIT, "the publish popup", |s| {
-        s.contains("Publish INV-") && s.contains("Confluence page")
+    // The preview shows once the approved report is back from the store.
+    let publish = tmux.wait_for(STEP_WAIT, "the publish popup and its preview", |s| {
+        s.contains("Publish INV-") && s.contains("Confluence page") && s.contains("[SOC] ")
     });
     assert!(
-        publish.contains(&format!("[SOC] ")),
-        "the preview: {publish}"
+        publish.contains(&attacker),
+        "the preview names the attacker: {publish}"
     );
     tmux.keys(&["Enter"]);
     tmux.wait_for(STEP_WAIT, "the publish confirmation", |s| {
         s.contains("to Confluence page?")
     });
     tmux.keys(&["y"]);
+    // ✓ and the page id once the worker has delivered it, and its link.
     let delivered = tmux.wait_for(STEP_WAIT * 3, "the page delivered", |s| {
         s.lines()
-            .any(|l| l.contains("Confluence page") && l.contains("delivered"))
+            .any(|l| l.contains("Confluence page") && l.contains("\u{2713} page "))
     });
-    eprintln!("e2e: published at {:?}", started.elapsed());
-    drop(delivered);
+    eprintln!("e2e: page delivered at {:?}", started.elapsed());
+    assert!(delivered.contains("/wiki/spaces/SOC/pages"), "the link: {delivered}");
     tmux.keys(&["Escape", "Escape"]);
     let linked = tmux.wait_for(STEP_WAIT, "the page link on the investigation", |s| {
         panes(s).investigations.contains("page ")

@@ -13,6 +13,7 @@
 mod command;
 mod error;
 mod investigation;
+mod outbox;
 mod runtime;
 mod secret_keys;
 mod sinks;
@@ -35,6 +36,7 @@ pub use error::{ConfigError, InvalidConfig, Location};
 pub use investigation::{
     IdentityAliases, InvestigationConfig, WebhookAuthMode, WebhookConfig, WebhookFieldMap,
 };
+pub use outbox::OutboxConfig;
 pub use runtime::{
     AgentConfig, AgentProvider, AnalystConfig, BaselineEngine, ChecksConfig, HttpConfig,
 };
@@ -76,6 +78,7 @@ pub struct Config {
     pub s3: S3Config,
     pub checks: ChecksConfig,
     pub http: HttpConfig,
+    pub outbox: OutboxConfig,
     pub webhook: WebhookConfig,
     pub investigation: InvestigationConfig,
     pub ui: UiConfig,

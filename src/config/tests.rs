@@ -89,6 +89,7 @@ fn full_config() -> Config {
             max_retries: 5,
             proxy: Some(url("http://proxy.internal:3128")),
         },
+        outbox: crate::config::OutboxConfig::default(),
         webhook: WebhookConfig {
             enabled: true,
             bind: std::net::IpAddr::from([0, 0, 0, 0]),

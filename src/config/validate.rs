@@ -34,6 +34,7 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
     s3(config)?;
     checks(config)?;
     http(config)?;
+    outbox(config)?;
     webhook(config)?;
     investigation(config)?;
     ui(config)?;
@@ -269,6 +270,34 @@ fn http(config: &Config) -> Result<(), Violation> {
     positive("http.request_timeout", http.request_timeout)?;
     if http.max_retries > 10 {
         return Err(violation(&["http.max_retries"], "must be between 0 and 10"));
+    }
+    Ok(())
+}
+
+fn outbox(config: &Config) -> Result<(), Violation> {
+    let outbox = &config.outbox;
+    positive("outbox.base_backoff", outbox.base_backoff)?;
+    at_most("outbox.max_backoff", outbox.max_backoff, 24 * 3_600, "24h")?;
+    if outbox.max_backoff < outbox.base_backoff {
+        return Err(violation(
+            &["outbox.max_backoff", "outbox.base_backoff"],
+            format!(
+                "must be at least outbox.base_backoff ({}): it caps the growing backoff",
+                outbox.base_backoff
+            ),
+        ));
+    }
+    if !(1..=100).contains(&outbox.max_attempts) {
+        return Err(violation(
+            &["outbox.max_attempts"],
+            "must be between 1 and 100 (attempts before a request is dead-lettered)",
+        ));
+    }
+    if !(1..=64).contains(&outbox.concurrency) {
+        return Err(violation(
+            &["outbox.concurrency"],
+            "must be between 1 and 64 (deliveries in flight at once)",
+        ));
     }
     Ok(())
 }

@@ -31,6 +31,8 @@ use crate::detect::rules;
 use crate::engine::cli::intake_from_config;
 use crate::engine::{Cadences, Engine, EngineOptions, LeaseMode};
 use crate::investigate::setup;
+use crate::outbox::WorkerSettings;
+use crate::sinks::Sinks;
 use crate::paths::Paths;
 use crate::secrets::Secret;
 use crate::store::{Delivery, Store};
@@ -78,6 +80,8 @@ impl DemoSession {
         let secrets = demo.resolver();
         let (intake, polled) = intake_from_config(&config, &rules, &demo.store_path, &secrets)?;
         tracing::info!(%polled, "demo intake");
+        let sinks = Sinks::from_config(&config, &secrets, dir)
+            .map_err(|e| anyhow::anyhow!("setting up the demo's sinks: {e}"))?;
         let mut engine = Engine::start_with_store(
             Store::open(&demo.store_path)?,
             Cadences::from(&config.checks),
@@ -86,6 +90,10 @@ impl DemoSession {
                 lease: LeaseMode::Exclusive,
                 intake,
                 settle: DEMO_SETTLE,
+                outbox: Some((
+                    Arc::new(sinks),
+                    WorkerSettings::from_config(&config.outbox),
+                )),
                 ..EngineOptions::default()
             },
         )

@@ -8,10 +8,9 @@ use serde_json::json;
 use super::drafts::verdict_to_console as console_verdict;
 use crate::config::Config;
 use crate::detect::Workflow;
-use crate::investigate::render::{to_markdown, to_storage, to_text};
+use crate::investigate::publish::{confluence_page_item, confluence_page_title};
+use crate::investigate::render::{to_markdown, to_text};
 use crate::investigate::report::Report;
-use crate::investigate::verdict::Verdict;
-use crate::sinks::confluence::{StatusLabel, report_title};
 use crate::sinks::{DeliveryRequest, PagerDutyAction as SinkPagerDutyAction};
 use crate::store::{DraftRow, NewOutboxItem, Sink, TriggerKind, draft_label};
 use crate::tui::model::{PagerDutyAction, PublishTarget};
@@ -67,9 +66,7 @@ pub fn publish_keys(label: &str) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublishContent {
     pub confluence_title: String,
-    /// Confluence storage format (XHTML), every string escaped.
-    pub confluence_storage: String,
-    /// The same document in Markdown: Linear's body.
+    /// The document in Markdown: Linear's body.
     pub markdown: String,
     /// And as plain text: the Confluence preview in the terminal.
     pub text: String,
@@ -85,12 +82,7 @@ pub fn content(report: &Report, row: &DraftRow) -> PublishContent {
     let label = draft_label(row.id);
     let verdict = report.assessment.verdict.label();
     let actor = crate::sanitize::sanitize_with_limit(report.actor.trim(), 120);
-    let confluence_title = report_title(
-        report.window.at.date_naive(),
-        &report.actor,
-        status_label(report.assessment.verdict),
-        &label,
-    );
+    let confluence_title = confluence_page_title(row.id, report);
     let pagerduty_summary: String = format!(
         "soc-tui {label}: {actor} - {verdict} ({:.2})",
         report.assessment.confidence
@@ -99,7 +91,6 @@ pub fn content(report: &Report, row: &DraftRow) -> PublishContent {
     .take(PAGERDUTY_SUMMARY_CHARS)
     .collect();
     PublishContent {
-        confluence_storage: to_storage(&doc),
         markdown: to_markdown(&doc),
         text: to_text(&doc),
         linear_title: format!("Investigation {label}: {actor} - {verdict}"),
@@ -128,11 +119,9 @@ pub fn outbox_item(
                         .into(),
                 );
             }
-            DeliveryRequest::ConfluencePage {
-                dedup_key: dedup_key.clone(),
-                title: content.confluence_title,
-                storage_body: content.confluence_storage,
-            }
+            // One builder with `soc-tui report approve --publish confluence`.
+            return confluence_page_item(row.id, report)
+                .map_err(|e| format!("the Confluence page cannot be stored: {e}"));
         }
         PublishTarget::Linear => {
             if !config.linear.is_configured() {
@@ -205,11 +194,3 @@ fn store_sink(target: PublishTarget) -> Sink {
     }
 }
 
-fn status_label(verdict: Verdict) -> StatusLabel {
-    match verdict {
-        Verdict::Benign => StatusLabel::Benign,
-        Verdict::Misconfiguration => StatusLabel::Misconfiguration,
-        Verdict::Suspicious => StatusLabel::Suspicious,
-        Verdict::LikelyMalicious => StatusLabel::LikelyMalicious,
-    }
-}

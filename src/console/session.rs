@@ -20,6 +20,8 @@ use crate::detect::rules;
 use crate::engine::cli::{baseline_source, intake_from_config};
 use crate::engine::{Engine, EngineOptions, LeaseMode, NoIntake};
 use crate::investigate::{Investigator, setup};
+use crate::outbox::WorkerSettings;
+use crate::sinks::Sinks;
 use crate::paths::Paths;
 use crate::secrets::{Credential, Resolver};
 use crate::store::{Delivery, Store};
@@ -60,6 +62,13 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
             }
         };
         let baseline = baseline_source(&config, &secrets)?;
+        let outbox = match Sinks::from_config(&config, &secrets, &paths.data_dir) {
+            Ok(sinks) => Some((Arc::new(sinks), WorkerSettings::from_config(&config.outbox))),
+            Err(e) => {
+                notices.push(("delivering the outbox", e.to_string()));
+                None
+            }
+        };
         let mut engine = Engine::start(
             &config,
             rules,
@@ -68,6 +77,7 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
                 lease: LeaseMode::Standby,
                 intake,
                 baseline,
+                outbox,
                 ..EngineOptions::default()
             },
         )

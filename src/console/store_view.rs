@@ -143,7 +143,10 @@ fn read_drafts(
                 None => continue,
             },
         };
-        let outbox = store.outbox_by_dedup_keys(&publish_keys(&draft_label(id)))?;
+        let mut outbox = Vec::new();
+        for key in publish_keys(&draft_label(id)) {
+            outbox.extend(store.outbox_item_by_key(&key)?);
+        }
         records.push(DraftRecord {
             row: Arc::clone(&row),
             outbox,

@@ -87,8 +87,13 @@ mod tests {
         assert_eq!((cli.demo.speed.get(), cli.demo.seed), (10.0, 3));
         let defaults = Cli::try_parse_from(["demo"]).unwrap();
         assert_eq!((defaults.demo.speed.get(), defaults.demo.seed), (1.0, 7));
-        let error = Cli::try_parse_from(["demo", "--speed", "0"]).unwrap_err().to_string();
-        assert!(error.contains("--speed must be a number from 0.1 to 1000"), "{error}");
+        let error = Cli::try_parse_from(["demo", "--speed", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("--speed must be a number from 0.1 to 1000"),
+            "{error}"
+        );
         assert!(Cli::try_parse_from(["demo", "--speed", "fast"]).is_err());
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::health::HealthSnapshot;
 use crate::detect::{Severity, Workflow};
-use crate::store::CheckKind;
+use crate::store::{CheckKind, OutboxCounts, Sink};
 
 /// Events broadcast by the engine. Every string that can carry
 /// attacker-controlled text (actor, title, error) is raw: sanitize before
@@ -55,6 +55,28 @@ pub enum EngineEvent {
     LeaseChanged {
         holder: Option<String>,
         ours: bool,
+    },
+    /// Outbox rows per state changed (a delivery finished, rows were claimed).
+    OutboxChanged {
+        counts: OutboxCounts,
+    },
+    /// A request reached its sink (`url`: where to open it, when known).
+    Delivered {
+        outbox_id: i64,
+        sink: Sink,
+        finding_id: Option<i64>,
+        remote_id: String,
+        url: Option<String>,
+        /// An earlier attempt had got through; this one found it.
+        already_delivered: bool,
+    },
+    /// An attempt failed: retried later, or dead-lettered when `dead`.
+    /// `error` may quote the service (raw: sanitize before drawing).
+    DeliveryFailed {
+        outbox_id: i64,
+        sink: Sink,
+        error: String,
+        dead: bool,
     },
     /// The engine stopped (shutdown requested); no more events follow.
     Stopped,

@@ -131,6 +131,13 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
             dry_run: args.dry_run,
             intake,
             baseline: baseline_source(&config, &secrets)?,
+            outbox: Some((
+                std::sync::Arc::new(
+                    crate::sinks::Sinks::from_config(&config, &secrets, &paths.data_dir)
+                        .map_err(|e| anyhow::anyhow!("setting up the sinks for the outbox: {e}"))?,
+                ),
+                crate::outbox::WorkerSettings::from_config(&config.outbox),
+            )),
             ..EngineOptions::default()
         };
         let mut engine = Engine::start(&config, rules, paths, options).await?;

@@ -84,6 +84,9 @@ pub struct EngineOptions {
     pub engine_id: Option<String>,
     /// Where the baseline check gets its figures (`[checks] baseline_engine`).
     pub baseline: BaselineSource,
+    /// The sinks and retry settings of the outbox worker; `None`: no worker
+    /// (rows stay queued for `soc-tui outbox deliver`). Never started in a dry run.
+    pub outbox: Option<(Arc<crate::sinks::Sinks>, crate::outbox::WorkerSettings)>,
 }
 
 impl Default for EngineOptions {
@@ -98,6 +101,7 @@ impl Default for EngineOptions {
             intake: Arc::new(NoIntake),
             engine_id: None,
             baseline: BaselineSource::Local,
+            outbox: None,
         }
     }
 }
@@ -276,6 +280,16 @@ impl Engine {
                 rx,
             )));
         }
+        // Only the lease holder delivers: a standby engine's recovery would
+        // take the holder's deliveries in flight.
+        if let (Some((sinks, settings)), false, true) = (options.outbox, options.dry_run, acquired)
+        {
+            tasks.push(tokio::spawn(outbox_task(
+                Arc::clone(&shared),
+                sinks,
+                settings,
+            )));
+        }
         let (commands, command_rx) = mpsc::channel(16);
         tasks.push(tokio::spawn(dispatch_commands(
             Arc::clone(&shared),
@@ -289,6 +303,34 @@ impl Engine {
             health: health_rx,
             tasks,
         })
+    }
+}
+
+/// The outbox worker until shutdown. Rows left `in_flight` were cut off by a
+/// stop of an earlier engine (this one holds the lease): requeue them first.
+async fn outbox_task(
+    shared: Arc<Shared>,
+    sinks: Arc<crate::sinks::Sinks>,
+    settings: crate::outbox::WorkerSettings,
+) {
+    let worker = crate::outbox::OutboxWorker::new(
+        shared.store.clone(),
+        sinks,
+        settings,
+        Arc::clone(&shared.clock),
+    )
+    .with_events(shared.events.clone());
+    let started = shared.clock.now();
+    let run = async {
+        worker.recover(started).await?;
+        worker
+            .run(crate::outbox::RunMode::UntilShutdown(
+                shared.shutdown_signal(),
+            ))
+            .await
+    };
+    if let Err(err) = run.await {
+        tracing::error!(error = %err, "outbox worker stopped");
     }
 }
 

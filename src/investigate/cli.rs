@@ -293,16 +293,25 @@ fn show(paths: &Paths, id: &str, format: Format) -> Result<ExitCode> {
     let row = load(&store, draft_id(id)?)?;
     let report = report_of(&row)?;
     let doc = report.document(row.status.as_str());
+    let page = store.outbox_item_by_key(&super::publish::confluence_page_key(row.id))?;
     match format {
         Format::Text => print!("{}", to_text(&doc)),
         Format::Markdown => print!("{}", to_markdown(&doc)),
         Format::Storage => println!("{}", to_storage(&doc)),
         Format::Json => {
+            let confluence = page.as_ref().map(|p| {
+                json!({"outbox_id": p.id, "state": p.state.as_str(), "url": p.remote_url,
+                       "last_error": p.last_error})
+            });
             let out = json!({"id": draft_label(row.id), "status": row.status.as_str(),
                              "approved_by": row.approved_by, "publish_to": row.publish_to,
-                             "report": report});
+                             "confluence": confluence, "report": report});
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
+    }
+    if let (Format::Text | Format::Markdown, Some(page)) = (format, page) {
+        let link = page.remote_url.as_deref().map(sanitize).unwrap_or_default();
+        println!("\nConfluence page: {} {}", page.state.as_str(), link);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -359,7 +368,11 @@ fn approve(paths: &Paths, args: ApproveArgs) -> Result<ExitCode> {
         })
     };
     let publish_to = args.publish.map(|_| "confluence");
-    store.approve_draft(
+    let page = match args.publish {
+        Some(PublishTarget::Confluence) => Some(super::publish::confluence_page_item(id, &report)?),
+        None => None,
+    };
+    let queued = store.approve_and_enqueue(
         &Approval {
             id,
             analyst: &analyst,
@@ -367,6 +380,7 @@ fn approve(paths: &Paths, args: ApproveArgs) -> Result<ExitCode> {
             publish_to,
             note: args.note.as_deref(),
         },
+        page.as_ref(),
         Utc::now(),
     )?;
     println!(
@@ -376,8 +390,12 @@ fn approve(paths: &Paths, args: ApproveArgs) -> Result<ExitCode> {
         report.assessment.confidence,
         sanitize(&analyst)
     );
-    if publish_to.is_some() {
-        println!("Publishing to Confluence is recorded with the approval.");
+    if let Some(outbox_id) = queued {
+        println!(
+            "Confluence page queued as outbox #{outbox_id}: the daemon (or `soc-tui outbox deliver`) \
+             publishes it; `soc-tui report show {}` then shows its link.",
+            draft_label(id)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

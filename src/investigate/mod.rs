@@ -20,6 +20,7 @@ pub mod identity;
 pub mod live;
 pub mod llm;
 pub mod markers;
+pub mod publish;
 pub mod render;
 pub mod report;
 pub mod setup;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::detect::markdown_escape;
 use crate::sanitize::{sanitize, sanitize_with_limit};
+use crate::sinks::confluence::StorageDoc;
 
 /// Longest cell in a table; the stored report keeps the full value.
 const CELL_CHARS: usize = 200;
@@ -147,92 +148,46 @@ pub fn to_markdown(doc: &[Block]) -> String {
     out
 }
 
-/// Escapes text for XHTML element content and attribute values. Control
-/// characters (not allowed in XML 1.0) are made visible by `sanitize` first.
-pub fn xml_escape(text: &str) -> String {
-    let safe = sanitize(text);
-    let mut out = String::with_capacity(safe.len() + 16);
-    for c in safe.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
 
-/// Confluence storage format (XHTML).
-pub fn to_storage(doc: &[Block]) -> String {
-    let x = xml_escape;
-    let mut out = String::new();
-    for block in doc {
-        match block {
-            Block::Title(t) => {
-                let _ = write!(out, "<h1>{}</h1>", x(t));
-            }
-            Block::Heading(h) => {
-                let _ = write!(out, "<h2>{}</h2>", x(h));
-            }
-            Block::Paragraph(p) => {
-                let _ = write!(out, "<p>{}</p>", x(p));
-            }
-            Block::Warning(w) => {
-                let _ = write!(
-                    out,
-                    "<ac:structured-macro ac:name=\"warning\"><ac:rich-text-body><p>{}</p>\
-                     </ac:rich-text-body></ac:structured-macro>",
-                    x(w)
-                );
-            }
+/// Confluence storage format (XHTML), written by the sinks' XML writer so
+/// every value is escaped and no attacker text can become a macro.
+pub fn to_storage_doc(doc: &[Block]) -> StorageDoc {
+    doc.iter()
+        .fold(StorageDoc::new(), |page, block| match block {
+            Block::Title(t) => page.heading(1, t),
+            Block::Heading(h) => page.heading(2, h),
+            Block::Paragraph(p) => page.paragraph(p),
+            Block::Warning(w) => page.paragraph(&format!("\u{26a0} {w}")),
             Block::Fields(fields) => {
-                out.push_str("<ul>");
-                for (k, v) in fields {
-                    let _ = write!(out, "<li><strong>{}:</strong> {}</li>", x(k), x(v));
-                }
-                out.push_str("</ul>");
+                let lines: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                page.bullet_list(&lines)
             }
-            Block::List(items) | Block::Numbered(items) => {
-                let tag = if matches!(block, Block::Numbered(_)) {
-                    "ol"
-                } else {
-                    "ul"
-                };
-                let _ = write!(out, "<{tag}>");
-                for item in items {
-                    let _ = write!(out, "<li>{}</li>", x(item));
-                }
-                let _ = write!(out, "</{tag}>");
+            Block::List(items) => page.bullet_list(items),
+            Block::Numbered(items) => {
+                let lines: Vec<String> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(n, item)| format!("{}. {item}", n + 1))
+                    .collect();
+                page.bullet_list(&lines)
             }
             Block::Table { headers, rows } => {
-                out.push_str("<table><tbody><tr>");
-                for h in headers {
-                    let _ = write!(out, "<th>{}</th>", x(h));
-                }
-                out.push_str("</tr>");
-                for row in rows {
-                    out.push_str("<tr>");
-                    for cell in row {
-                        let text = x(&sanitize_with_limit(cell.text(), CELL_CHARS));
-                        match cell {
-                            Cell::Text(_) => {
-                                let _ = write!(out, "<td>{text}</td>");
-                            }
-                            Cell::Mono(_) => {
-                                let _ = write!(out, "<td><code>{text}</code></td>");
-                            }
-                        }
-                    }
-                    out.push_str("</tr>");
-                }
-                out.push_str("</tbody></table>");
+                let cells: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .map(|cell| sanitize_with_limit(cell.text(), CELL_CHARS).into_owned())
+                            .collect()
+                    })
+                    .collect();
+                page.table(headers, &cells)
             }
-        }
-    }
-    out
+        })
+}
+
+/// [`to_storage_doc`] as the XHTML text.
+pub fn to_storage(doc: &[Block]) -> String {
+    to_storage_doc(doc).finish()
 }
 
 #[cfg(test)]
@@ -277,19 +232,21 @@ mod tests {
     }
 
     #[test]
-    fn storage_output_is_balanced_xhtml() {
+    fn storage_output_escapes_values_and_holds_no_macro_of_theirs() {
         let doc = vec![
             Block::Title("t".into()),
-            Block::Warning("w".into()),
-            Block::Fields(vec![("k".into(), "v & w".into())]),
+            Block::Warning("<ac:structured-macro ac:name=\"html\">".into()),
+            Block::Fields(vec![("k".into(), "v & w ]]>".into())]),
             Block::Numbered(vec!["one".into()]),
         ];
         let storage = to_storage(&doc);
-        assert_eq!(
-            storage,
-            "<h1>t</h1><ac:structured-macro ac:name=\"warning\"><ac:rich-text-body><p>w</p>\
-             </ac:rich-text-body></ac:structured-macro><ul><li><strong>k:</strong> v &amp; w</li>\
-             </ul><ol><li>one</li></ol>"
+        assert!(storage.starts_with("<h1>t</h1>"), "{storage}");
+        assert!(!storage.contains("<ac:structured-macro"), "{storage}");
+        assert!(storage.contains("&lt;ac:structured-macro"), "{storage}");
+        assert!(
+            storage.contains("<li>k: v &amp; w ]]&gt;</li>"),
+            "{storage}"
         );
+        assert!(storage.contains("<li>1. one</li>"), "{storage}");
     }
 }

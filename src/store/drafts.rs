@@ -282,6 +282,20 @@ impl Store {
     /// Approves a `draft` and records the approval (and the edit, if any)
     /// in the analyst log, all in one transaction.
     pub fn approve_draft(&mut self, approval: &Approval<'_>, now: DateTime<Utc>) -> Result<()> {
+        self.approve_and_enqueue(approval, None, now).map(|_| ())
+    }
+
+    /// Approves a draft and, in the same transaction, queues what the
+    /// approval publishes (the Confluence page): an approval is never
+    /// recorded without its request, nor a request without its approval.
+    /// Returns the outbox row's id (`None` when nothing is queued, or when
+    /// the same request is already queued).
+    pub fn approve_and_enqueue(
+        &mut self,
+        approval: &Approval<'_>,
+        publish: Option<&super::NewOutboxItem>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
         const OP: &str = "approving a draft";
         let path = self.path.clone();
         let tx = self
@@ -289,7 +303,27 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_err(&path, OP))?;
         approve_in(&tx, &path, approval, now)?;
-        tx.commit().map_err(sql_err(&path, OP))
+        let queued = match publish {
+            Some(item) => {
+                let payload = item.payload.to_string();
+                super::outbox::insert(
+                    &tx,
+                    &path,
+                    &super::outbox::NewRow {
+                        dedup_key: &item.dedup_key,
+                        finding_id: item.finding_id,
+                        sink: item.sink,
+                        kind: &item.kind,
+                        payload: &payload,
+                    },
+                    now,
+                    super::Delivery::Live,
+                )?
+            }
+            None => None,
+        };
+        tx.commit().map_err(sql_err(&path, OP))?;
+        Ok(queued)
     }
 
     fn expect_one(

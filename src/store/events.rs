@@ -142,6 +142,21 @@ impl Store {
         Ok(counts)
     }
 
+    /// The verbatim JSON of the event with source id `id` at `time` (the
+    /// outbox archives it). `time` lets the lookup use the `(time, source,
+    /// id)` index instead of scanning every event.
+    pub fn event_raw(&self, id: &str, time: DateTime<Utc>) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        const OP: &str = "reading an event's raw JSON";
+        self.conn
+            .prepare_cached("SELECT raw FROM events WHERE time = ?1 AND id = ?2 LIMIT 1")
+            .and_then(|mut s| {
+                s.query_row(params![to_ms(time), id], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(sql_err(&self.path, OP))
+    }
+
     /// One actor's events with `from <= time < to`, oldest first (ties in
     /// arrival order), at most `limit`: the earliest ones are kept.
     pub fn events_for_actor(

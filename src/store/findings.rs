@@ -163,6 +163,18 @@ impl Store {
         row.map(|r| r.into_finding(&self.path, OP)).transpose()
     }
 
+    /// The finding with this row id, if stored.
+    pub fn finding_by_id(&self, id: i64) -> Result<Option<StoredFinding>> {
+        const OP: &str = "reading a finding";
+        let sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE id = ?1");
+        let row = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([id], RawFinding::from_row).optional())
+            .map_err(sql_err(&self.path, OP))?;
+        row.map(|r| r.into_finding(&self.path, OP)).transpose()
+    }
+
     /// Findings matching `filter`, most recently seen first.
     pub fn findings(&self, filter: &FindingFilter) -> Result<Vec<StoredFinding>> {
         const OP: &str = "listing findings";

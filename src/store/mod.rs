@@ -33,6 +33,7 @@ mod findings;
 mod lease;
 mod migrations;
 mod outbox;
+mod outbox_claims;
 mod outbox_requests;
 mod token_scopes;
 mod triage;
@@ -60,6 +61,7 @@ pub use outbox::{
     Delivery, FindingRequestPayload, NewOutboxItem, OutboxCounts, OutboxFilter, OutboxItem,
     OutboxState, Sink, request_target,
 };
+pub use outbox_claims::DROPPED_BY_ANALYST;
 pub use triage::Triage;
 pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
 

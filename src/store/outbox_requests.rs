@@ -1,14 +1,13 @@
 //! Outbox rows an analyst asks for (publishing a report to Confluence,
 //! Linear or PagerDuty): queued in the same transaction as the analyst-log
-//! entry that records the request, and found again by dedup key, since
-//! they belong to no finding. Lookups are point reads on the unique key,
-//! so their cost is the number of keys asked for, not the outbox size.
+//! entry that records the request. They belong to no finding; they are
+//! found again by dedup key (`Store::outbox_item_by_key`).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior};
+use rusqlite::TransactionBehavior;
 
 use super::analyst_log::{NewLogEntry, insert_log_entry};
-use super::outbox::{Delivery, ITEM_COLUMNS, NewOutboxItem, NewRow, OutboxItem, RawItem, insert};
+use super::outbox::{Delivery, NewOutboxItem, NewRow, insert};
 use super::{Result, Store, sql_err};
 
 impl Store {
@@ -48,27 +47,6 @@ impl Store {
         insert_log_entry(&tx, &path, entry, now)?;
         tx.commit().map_err(sql_err(&path, OP))?;
         Ok(id)
-    }
-
-    /// The rows with these dedup keys, in the order asked; missing keys are skipped.
-    pub fn outbox_by_dedup_keys(&self, keys: &[String]) -> Result<Vec<OutboxItem>> {
-        const OP: &str = "looking up outbox rows";
-        let sql = format!("SELECT {ITEM_COLUMNS} FROM outbox WHERE dedup_key = ?1");
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(sql_err(&self.path, OP))?;
-        let mut items = Vec::new();
-        for key in keys {
-            let raw = stmt
-                .query_row([key], RawItem::from_row)
-                .optional()
-                .map_err(sql_err(&self.path, OP))?;
-            if let Some(raw) = raw {
-                items.push(raw.into_item(&self.path, OP)?);
-            }
-        }
-        Ok(items)
     }
 }
 
@@ -123,16 +101,16 @@ mod tests {
             .enqueue_logged(&ticket, &entry(" "), now, Delivery::Live)
             .unwrap_err();
         assert!(err.to_string().contains("the analyst is empty"), "{err}");
-        let keys: Vec<String> = [
-            "linear:INV-1:ticket",
-            "pagerduty:INV-1:trigger",
-            "confluence:INV-1:page",
-        ]
-        .map(String::from)
-        .to_vec();
-        let found = store.outbox_by_dedup_keys(&keys).unwrap();
-        let names: Vec<&str> = found.iter().map(|i| i.dedup_key.as_str()).collect();
-        assert_eq!(names, ["confluence:INV-1:page"]);
-        assert_eq!(found[0].payload, json!({"k": "confluence:INV-1:page"}));
+        assert!(
+            store
+                .outbox_item_by_key("linear:INV-1:ticket")
+                .unwrap()
+                .is_none()
+        );
+        let page = store
+            .outbox_item_by_key("confluence:INV-1:page")
+            .unwrap()
+            .unwrap();
+        assert_eq!(page.payload, json!({"k": "confluence:INV-1:page"}));
     }
 }

@@ -167,7 +167,11 @@ impl FakeServer {
     }
 }
 
-async fn serve_connection(mut stream: TcpStream, log: Arc<Mutex<Vec<Received>>>, answerer: Answerer) {
+async fn serve_connection(
+    mut stream: TcpStream,
+    log: Arc<Mutex<Vec<Received>>>,
+    answerer: Answerer,
+) {
     // One request per connection (`Connection: close` on every answer).
     let Some(request) = read_request(&mut stream).await else {
         return;

@@ -1,0 +1,200 @@
+//! `soc-tui outbox`: list the outbox, retry or drop a request, and deliver
+//! now without the daemon.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use clap::{Subcommand, ValueEnum};
+
+use super::{OutboxWorker, RunMode, WorkerSettings};
+use crate::config::Config;
+use crate::engine::{StoreHandle, WallClock};
+use crate::paths::Paths;
+use crate::sanitize::sanitize;
+use crate::secrets::Resolver;
+use crate::sinks::Sinks;
+use crate::store::{OutboxFilter, OutboxItem, OutboxState, Store};
+
+/// A claim older than this is taken to be a worker that died: `deliver`
+/// requeues it. Long enough that a daemon's delivery in progress (bounded by
+/// the HTTP timeouts and retries) is not taken from it.
+const STALE_CLAIM: chrono::Duration = chrono::Duration::minutes(10);
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List outbox requests, oldest first: state, attempts, next attempt, link or last error.
+    List {
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a dead (or waiting) request again, due now, with its attempts reset.
+    Retry { id: i64 },
+    /// Give up on a queued or dead request: it is dead-lettered as "dropped by analyst".
+    Drop { id: i64 },
+    /// Deliver queued requests now (without the daemon); waits through
+    /// retries until every request is delivered or dead, unless --once.
+    Deliver {
+        /// One attempt for each request due now, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StateArg {
+    Queued,
+    InFlight,
+    Delivered,
+    Dead,
+    DryRun,
+}
+
+impl From<StateArg> for OutboxState {
+    fn from(s: StateArg) -> OutboxState {
+        match s {
+            StateArg::Queued => OutboxState::Queued,
+            StateArg::InFlight => OutboxState::InFlight,
+            StateArg::Delivered => OutboxState::Delivered,
+            StateArg::Dead => OutboxState::Dead,
+            StateArg::DryRun => OutboxState::DryRun,
+        }
+    }
+}
+
+pub fn run(cmd: OutboxCommand, paths: &Paths) -> Result<ExitCode> {
+    match cmd {
+        OutboxCommand::List { state, limit, json } => {
+            list(paths, state.map(Into::into), limit, json)
+        }
+        OutboxCommand::Retry { id } => change(paths, id, Change::Retry),
+        OutboxCommand::Drop { id } => change(paths, id, Change::Drop),
+        OutboxCommand::Deliver { once } => deliver(paths, once),
+    }
+}
+
+fn open_store(paths: &Paths) -> Result<Store> {
+    paths.ensure_data_dir()?;
+    let path = paths.store_file();
+    Store::open(&path).with_context(|| format!("opening the store {}", path.display()))
+}
+
+/// The remote link when delivered, else why it is not (yet).
+pub fn status_text(item: &OutboxItem) -> String {
+    match (&item.remote_url, &item.remote_id, &item.last_error) {
+        (Some(url), _, _) if item.state == OutboxState::Delivered => sanitize(url).into_owned(),
+        (None, Some(id), _) if item.state == OutboxState::Delivered => sanitize(id).into_owned(),
+        (_, _, Some(error)) => sanitize(error).into_owned(),
+        _ => "-".to_owned(),
+    }
+}
+
+fn list(paths: &Paths, state: Option<OutboxState>, limit: usize, json: bool) -> Result<ExitCode> {
+    let store = open_store(paths)?;
+    let items = store.outbox_list(&OutboxFilter {
+        state,
+        limit: Some(limit),
+        ..OutboxFilter::default()
+    })?;
+    if json {
+        let rows: Vec<_> = items
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "id": i.id, "sink": i.sink, "kind": i.kind, "state": i.state,
+                    "attempts": i.attempts, "next_attempt_at": i.next_attempt_at,
+                    "finding_id": i.finding_id, "dedup_key": i.dedup_key,
+                    "remote_id": i.remote_id, "remote_url": i.remote_url,
+                    "last_error": i.last_error,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if items.is_empty() {
+        println!("The outbox is empty.");
+    }
+    for i in &items {
+        let next = if i.state == OutboxState::Queued {
+            i.next_attempt_at.format("%Y-%m-%d %H:%M:%S").to_string()
+        } else {
+            "-".to_owned()
+        };
+        println!(
+            "{:<6} {:<10} {:<9} {:>3} {:<19} {}",
+            i.id,
+            i.sink.as_str(),
+            i.state.as_str(),
+            i.attempts,
+            next,
+            status_text(i)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+enum Change {
+    Retry,
+    Drop,
+}
+
+fn change(paths: &Paths, id: i64, change: Change) -> Result<ExitCode> {
+    let config = Config::load_or_default(&paths.config_file)?;
+    let analyst = config.analyst.resolved_name();
+    let mut store = open_store(paths)?;
+    let now = Utc::now();
+    let item = match change {
+        Change::Retry => store.retry_outbox_item(id, &analyst, now)?,
+        Change::Drop => store.drop_outbox_item(id, &analyst, now)?,
+    };
+    let what = match change {
+        Change::Retry => "queued again, due now",
+        Change::Drop => "dropped (dead-lettered)",
+    };
+    println!(
+        "Outbox request {id} ({} {}) {what}.",
+        item.sink,
+        sanitize(&item.dedup_key)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn deliver(paths: &Paths, once: bool) -> Result<ExitCode> {
+    let config = Config::load_or_default(&paths.config_file)?;
+    paths.ensure_data_dir()?;
+    let sinks = Sinks::from_config(&config, &Resolver::system(), &paths.data_dir)
+        .context("setting up the sinks")?;
+    let store = open_store(paths)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let summary = runtime.block_on(async {
+        let worker = OutboxWorker::new(
+            StoreHandle::new(store),
+            Arc::new(sinks),
+            WorkerSettings::from_config(&config.outbox),
+            Arc::new(WallClock),
+        );
+        worker.recover(Utc::now() - STALE_CLAIM).await?;
+        worker
+            .run(if once {
+                RunMode::Once
+            } else {
+                RunMode::UntilIdle
+            })
+            .await
+    })?;
+    println!(
+        "Delivered {} ({} found already done), retrying {}, dead {}, waiting for config {}.",
+        summary.delivered,
+        summary.already_delivered,
+        summary.retried,
+        summary.dead,
+        summary.waiting_unconfigured
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,10 @@
+//! Delivering the outbox: the worker that pushes queued requests to the
+//! sinks with backoff and dead-lettering, and `soc-tui outbox`.
+
+pub mod backoff;
+pub mod cli;
+pub mod fault;
+mod worker;
+
+pub use backoff::Backoff;
+pub use worker::{OutboxWorker, RunMode, RunSummary, WorkerError, WorkerSettings, configured};
