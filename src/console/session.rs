@@ -21,9 +21,9 @@ use crate::engine::cli::{baseline_source, intake_from_config};
 use crate::engine::{Engine, EngineOptions, LeaseMode, NoIntake};
 use crate::investigate::{Investigator, setup};
 use crate::outbox::WorkerSettings;
-use crate::sinks::Sinks;
 use crate::paths::Paths;
 use crate::secrets::{Credential, Resolver};
+use crate::sinks::Sinks;
 use crate::store::{Delivery, Store};
 use crate::tui::ConsoleOptions;
 use crate::tui::model::KeychainStatus;
@@ -156,7 +156,7 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
-async fn start_receiver(
+pub(crate) async fn start_receiver(
     config: &Config,
     secrets: &Resolver<'_>,
     investigator: Investigator,

@@ -155,9 +155,31 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
             "soc-tui daemon: {sources}; baseline engine {}",
             config.checks.baseline_engine
         );
+        // Workflow 4 runs in the daemon too: the anomaly receiver and
+        // investigations of new findings (when configured).
+        let shared = Arc::new(std::sync::Mutex::new(crate::store::Store::open(&paths.store_file())?));
+        let investigator = crate::investigate::setup::investigator(&config, shared, &secrets)
+            .map_err(|e| anyhow::anyhow!("setting up investigations: {e}"))?;
+        let auto = crate::console::auto_investigate::AutoInvestigator::new(
+            investigator.clone(),
+            config.investigation.clone(),
+        );
+        let follower = tokio::spawn(auto.follow(engine.subscribe()));
+        let receiver = if config.webhook.enabled {
+            let receiver =
+                crate::console::session::start_receiver(&config, &secrets, investigator).await?;
+            eprintln!("soc-tui daemon: anomaly webhook at {}", receiver.url());
+            Some(receiver)
+        } else {
+            None
+        };
         let printer = tokio::spawn(print_status_lines(engine.subscribe()));
         let signal = wait_for_stop_signal().await;
         eprintln!("soc-tui daemon: stopping");
+        if let Some(receiver) = receiver {
+            receiver.stop().await;
+        }
+        follower.abort();
         engine.shutdown().await;
         let _ = printer.await;
         signal?;

@@ -148,7 +148,6 @@ pub fn to_markdown(doc: &[Block]) -> String {
     out
 }
 
-
 /// Confluence storage format (XHTML), written by the sinks' XML writer so
 /// every value is escaped and no attacker text can become a macro.
 pub fn to_storage_doc(doc: &[Block]) -> StorageDoc {
