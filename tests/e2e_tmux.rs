@@ -258,7 +258,10 @@ fn the_demo_end_to_end_in_tmux() {
             .any(|l| l.contains("Confluence page") && l.contains("\u{2713} page "))
     });
     eprintln!("e2e: page delivered at {:?}", started.elapsed());
-    assert!(delivered.contains("/wiki/spaces/SOC/pages"), "the link: {delivered}");
+    assert!(
+        delivered.contains("/wiki/spaces/SOC/pages"),
+        "the link: {delivered}"
+    );
     tmux.keys(&["Escape", "Escape"]);
     let linked = tmux.wait_for(STEP_WAIT, "the page link on the investigation", |s| {
         panes(s).investigations.contains("page ")

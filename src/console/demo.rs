@@ -32,9 +32,9 @@ use crate::engine::cli::intake_from_config;
 use crate::engine::{Cadences, Engine, EngineOptions, LeaseMode};
 use crate::investigate::setup;
 use crate::outbox::WorkerSettings;
-use crate::sinks::Sinks;
 use crate::paths::Paths;
 use crate::secrets::Secret;
+use crate::sinks::Sinks;
 use crate::store::{Delivery, Store};
 use crate::tui::ConsoleOptions;
 use crate::tui::model::KeychainStatus;
@@ -90,10 +90,7 @@ impl DemoSession {
                 lease: LeaseMode::Exclusive,
                 intake,
                 settle: DEMO_SETTLE,
-                outbox: Some((
-                    Arc::new(sinks),
-                    WorkerSettings::from_config(&config.outbox),
-                )),
+                outbox: Some((Arc::new(sinks), WorkerSettings::from_config(&config.outbox))),
                 ..EngineOptions::default()
             },
         )

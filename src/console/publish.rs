@@ -193,4 +193,3 @@ fn store_sink(target: PublishTarget) -> Sink {
         PublishTarget::PagerDuty(_) => Sink::PagerDuty,
     }
 }
-

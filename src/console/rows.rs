@@ -108,7 +108,7 @@ pub fn burst(record: &FindingRecord) -> BurstRow {
         ));
     }
     // Most frequent first; equal counts keep the detector's (alphabetical) order.
-    actions.sort_by(|a, b| b.1.cmp(&a.1));
+    actions.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     BurstRow {
         meta: meta(record),
         actions,
@@ -204,7 +204,7 @@ pub fn delivery(item: &OutboxItem) -> Delivery {
         StoreSink::Archive => Sink::Archive,
         StoreSink::Confluence => Sink::Confluence,
     };
-    let what = (item.sink == StoreSink::PagerDuty).then(|| match item.kind.as_str() {
+    let what = (item.sink == StoreSink::PagerDuty).then_some(match item.kind.as_str() {
         "acknowledge" => PagerDutyAction::Acknowledge,
         "resolve" => PagerDutyAction::Resolve,
         _ => PagerDutyAction::Trigger,

@@ -211,7 +211,7 @@ mod tests {
 
     fn event(n: u32, who: &str, minute: i64) -> AuditEvent {
         AuditEvent {
-            source: if n % 2 == 0 {
+            source: if n.is_multiple_of(2) {
                 Source::Cloudflare
             } else {
                 Source::Datadog
