@@ -52,7 +52,6 @@ impl Receiver {
         format!("http://{}{ANOMALY_PATH}", self.address)
     }
 
-    /// Stops serving; waits at most [`STOP_WAIT`] for requests in progress.
     pub async fn stop(self) {
         let _ = self.stop.send(());
         match tokio::time::timeout(STOP_WAIT, self.task).await {

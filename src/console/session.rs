@@ -165,7 +165,6 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
-/// The anomaly receiver on `[webhook] bind:port`, its secret through `secrets`.
 pub(crate) async fn start_receiver(
     config: &Config,
     secrets: &Resolver<'_>,
