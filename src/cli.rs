@@ -153,3 +153,39 @@ fn init_logging(paths: &Paths) {
         eprintln!("warning: logging disabled: {err:#}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn no_subcommand_is_the_console_and_help_lists_every_subcommand() {
+        let cli = Cli::try_parse_from(["soc-tui"]).unwrap();
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["soc-tui", "--theme", "high-contrast"]).unwrap();
+        assert_eq!(cli.theme.as_deref(), Some("high-contrast"));
+        let cli = Cli::try_parse_from(["soc-tui", "demo", "--speed", "10", "--keep"]).unwrap();
+        let Some(Command::Demo(demo)) = cli.command else {
+            panic!("demo expected");
+        };
+        assert!(demo.keep);
+        assert_eq!(demo.demo.speed.get(), 10.0);
+
+        let err = Cli::try_parse_from(["soc-tui", "--theme", "../../etc/x"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a theme name is"), "{err}");
+
+        let help = Cli::command().render_help().to_string();
+        for sub in Cli::command().get_subcommands() {
+            assert!(
+                help.contains(sub.get_name()),
+                "{} missing from {help}",
+                sub.get_name()
+            );
+        }
+        assert!(help.contains("demo") && help.contains("daemon"), "{help}");
+    }
+}

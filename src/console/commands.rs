@@ -180,23 +180,22 @@ async fn start_investigation(
     let investigator = ctx.investigator.clone().ok_or_else(|| {
         "investigations are not available in this session (see the log)".to_owned()
     })?;
-    let opener = investigator.clone();
-    let created = blocking(ctx, move |store| {
-        let request = match &finding {
-            Some(id) => {
-                let stored = store
+    let request = match finding {
+        Some(id) => {
+            let stored = blocking(ctx, move |store| {
+                store
                     .finding(id.raw())
                     .map_err(|e| e.to_string())?
-                    .ok_or_else(|| format!("finding {} is not in the store", id.shown()))?;
-                InvestigationRequest::from_finding(&finding_of(stored))
-            }
-            None => InvestigationRequest::from_cli(&actor, Utc::now()),
-        };
-        // The investigator takes the store lock itself: release ours first.
-        Ok(request)
-    })
-    .await?;
-    let created = tokio::task::spawn_blocking(move || opener.open(&created))
+                    .ok_or_else(|| format!("finding {} is not in the store", id.shown()))
+            })
+            .await?;
+            InvestigationRequest::from_finding(&finding_of(stored))
+        }
+        None => InvestigationRequest::from_cli(&actor, Utc::now()),
+    };
+    // `open` takes the store lock itself, so not inside `blocking`.
+    let opener = investigator.clone();
+    let created = tokio::task::spawn_blocking(move || opener.open(&request))
         .await
         .map_err(|e| format!("the store task stopped: {e}"))?
         .map_err(|e| e.to_string())?;

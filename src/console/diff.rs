@@ -67,3 +67,60 @@ fn upserts<T: PartialEq>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::tui::model::{
+        ActorKey, FindingId, FlaggedActorRow, Severity, StatusSnapshot, TriageState,
+    };
+
+    fn row(id: &str, count: u32) -> FlaggedActorRow {
+        let t = Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0).unwrap();
+        FlaggedActorRow {
+            meta: FindingMeta {
+                id: FindingId::new(id),
+                actor: ActorKey::new("a@x.io"),
+                severity: Severity::High,
+                state: TriageState::Open,
+                detected_at: t,
+                updated_at: t,
+                deliveries: Vec::new(),
+            },
+            hour: t,
+            count,
+            baseline: 1.0,
+            factor: 2.0,
+            new_resource_types: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_changed_rows_removals_and_status_are_sent() {
+        let old = ConsoleSnapshot {
+            flagged: vec![row("a", 1), row("b", 1)],
+            ..ConsoleSnapshot::default()
+        };
+        assert!(changes(&old, &old).is_empty());
+        let new = ConsoleSnapshot {
+            flagged: vec![row("a", 2), row("c", 1)],
+            status: StatusSnapshot {
+                outbox_queued: 1,
+                ..StatusSnapshot::default()
+            },
+            ..ConsoleSnapshot::default()
+        };
+        let sent = changes(&old, &new);
+        assert_eq!(
+            sent,
+            [
+                DataEvent::Flagged(row("a", 2)),
+                DataEvent::Flagged(row("c", 1)),
+                DataEvent::Removed(FindingId::new("b")),
+                DataEvent::Status(new.status.clone()),
+            ]
+        );
+    }
+}

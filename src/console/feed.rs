@@ -136,12 +136,18 @@ impl Feed {
         let mut rows = std::mem::take(&mut self.draft_rows);
         let last_version = self.data_version;
         let work = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let version = store.data_version();
             let unchanged = matches!((&version, last_version), (Ok(v), Some(l)) if *v == l);
             let view = if unchanged && !force {
                 Ok(None)
             } else {
-                StoreView::read(&store, limits, &mut rows).map(Some)
+                let view = StoreView::read(&store, limits, &mut rows).map(Some);
+                tracing::debug!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "console store read"
+                );
+                view
             };
             (store, rows, version.ok(), view)
         })

@@ -108,7 +108,7 @@ pub fn burst(record: &FindingRecord) -> BurstRow {
         ));
     }
     // Most frequent first; equal counts keep the detector's (alphabetical) order.
-    actions.sort_by_key(|b| std::cmp::Reverse(b.1));
+    actions.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     BurstRow {
         meta: meta(record),
         actions,

@@ -31,6 +31,9 @@ use crate::tui::model::KeychainStatus;
 /// Worker threads of the runtime the engine runs on beside the UI thread.
 const WORKERS: usize = 2;
 
+/// As `soc-tui webhook serve` requires.
+const MIN_WEBHOOK_SECRET: usize = 16;
+
 pub fn runtime() -> Result<Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)
@@ -44,7 +47,11 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
     let config = Config::load_or_default(&paths.config_file)?;
     let rules = rules::load(paths)?.rules;
     paths.ensure_data_dir()?;
-    let log = crate::logging::init(&paths.log_dir())?;
+    // Before the terminal is taken: afterwards nothing may print to it.
+    let log = crate::logging::init(&paths.log_dir());
+    if let Err(e) = &log {
+        eprintln!("warning: logging disabled: {e:#}");
+    }
     let store_path = paths.store_file();
     let runtime = runtime()?;
     let secrets = Resolver::system();
@@ -152,7 +159,9 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
     };
     let result = crate::tui::run_console(bridge, options);
     runtime.block_on(services.stop());
-    tracing::info!(log = %log.display(), "console session ended");
+    if let Ok(log) = &log {
+        tracing::info!(log = %log.display(), "console session ended");
+    }
     result.map(|()| ExitCode::SUCCESS)
 }
 
@@ -162,6 +171,13 @@ pub(crate) async fn start_receiver(
     investigator: Investigator,
 ) -> Result<Receiver> {
     let (secret, _) = secrets.require(Credential::WebhookSecret)?;
+    if secret.expose().len() < MIN_WEBHOOK_SECRET {
+        anyhow::bail!(
+            "the {} credential is shorter than {MIN_WEBHOOK_SECRET} characters; use a long random \
+             value (e.g. `openssl rand -hex 32`)",
+            Credential::WebhookSecret.name()
+        );
+    }
     let listener = crate::webhook::server::bind(&config.webhook)
         .await
         .with_context(|| {
