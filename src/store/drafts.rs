@@ -304,22 +304,7 @@ impl Store {
             .map_err(sql_err(&path, OP))?;
         approve_in(&tx, &path, approval, now)?;
         let queued = match publish {
-            Some(item) => {
-                let payload = item.payload.to_string();
-                super::outbox::insert(
-                    &tx,
-                    &path,
-                    &super::outbox::NewRow {
-                        dedup_key: &item.dedup_key,
-                        finding_id: item.finding_id,
-                        sink: item.sink,
-                        kind: &item.kind,
-                        payload: &payload,
-                    },
-                    now,
-                    super::Delivery::Live,
-                )?
-            }
+            Some(item) => super::outbox::insert_item(&tx, &path, item, now, super::Delivery::Live)?,
             None => None,
         };
         tx.commit().map_err(sql_err(&path, OP))?;

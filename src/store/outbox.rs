@@ -219,24 +219,11 @@ impl Store {
     ) -> Result<Option<i64>> {
         const OP: &str = "enqueuing an outbox request";
         let path = self.path.as_str();
-        let payload = item.payload.to_string();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_err(path, OP))?;
-        let id = insert(
-            &tx,
-            path,
-            &NewRow {
-                dedup_key: &item.dedup_key,
-                finding_id: item.finding_id,
-                sink: item.sink,
-                kind: &item.kind,
-                payload: &payload,
-            },
-            now,
-            delivery,
-        )?;
+        let id = insert_item(&tx, path, item, now, delivery)?;
         tx.commit().map_err(sql_err(path, OP))?;
         Ok(id)
     }
@@ -363,6 +350,30 @@ pub(super) struct NewRow<'a> {
     pub(super) sink: Sink,
     pub(super) kind: &'a str,
     pub(super) payload: &'a str,
+}
+
+/// [`insert`] for a caller's [`NewOutboxItem`], inside its transaction.
+pub(super) fn insert_item(
+    conn: &Connection,
+    path: &str,
+    item: &NewOutboxItem,
+    now: DateTime<Utc>,
+    delivery: Delivery,
+) -> Result<Option<i64>> {
+    let payload = item.payload.to_string();
+    insert(
+        conn,
+        path,
+        &NewRow {
+            dedup_key: &item.dedup_key,
+            finding_id: item.finding_id,
+            sink: item.sink,
+            kind: &item.kind,
+            payload: &payload,
+        },
+        now,
+        delivery,
+    )
 }
 
 /// The added (or revived) row's id; `None` when the dedup key was taken.

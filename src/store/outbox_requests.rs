@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::TransactionBehavior;
 
 use super::analyst_log::{NewLogEntry, insert_log_entry};
-use super::outbox::{Delivery, NewOutboxItem, NewRow, insert};
+use super::outbox::{Delivery, NewOutboxItem, insert_item};
 use super::{Result, Store, sql_err};
 
 impl Store {
@@ -23,24 +23,11 @@ impl Store {
     ) -> Result<Option<i64>> {
         const OP: &str = "queuing an analyst's outbox request";
         let path = self.path.clone();
-        let payload = item.payload.to_string();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_err(&path, OP))?;
-        let id = insert(
-            &tx,
-            &path,
-            &NewRow {
-                dedup_key: &item.dedup_key,
-                finding_id: item.finding_id,
-                sink: item.sink,
-                kind: &item.kind,
-                payload: &payload,
-            },
-            now,
-            delivery,
-        )?;
+        let id = insert_item(&tx, &path, item, now, delivery)?;
         if id.is_none() {
             return Ok(None);
         }
