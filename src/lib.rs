@@ -18,6 +18,7 @@ pub mod sanitize;
 pub mod secrets;
 pub mod sources;
 pub mod store;
+pub mod store_cmd;
 pub mod synth;
 pub mod tui;
 pub mod webhook;

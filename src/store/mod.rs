@@ -19,6 +19,8 @@
 //! lease, per-check run records and the burst state (see `findings`,
 //! `outbox`, `lease`, `check_runs`), and the change-only resource-type
 //! aggregate the baseline reads through `StoreBaseline` (see `baseline_data`).
+//! `Store::rebuild_aggregates` recomputes every aggregate from the events
+//! alone (see `rebuild`).
 
 mod actor_history;
 mod aggregates;
@@ -32,6 +34,7 @@ mod findings;
 mod lease;
 mod migrations;
 mod outbox;
+mod rebuild;
 mod token_scopes;
 mod webhook_deliveries;
 
@@ -44,13 +47,12 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use actor_history::ActorHistory;
 pub use analyst_log::{AnalystLogEntry, NewLogEntry};
+pub use baseline_data::StoreBaseline;
+pub use check_runs::{CheckKind, CheckRun, RunOutcome, SavedBurstState, WindowRecord};
 pub use drafts::{
     Approval, DraftCreated, DraftEdit, DraftResult, DraftRow, DraftStatus, NewDraft, TriggerKind,
     draft_label, parse_draft_label,
 };
-pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
-pub use baseline_data::StoreBaseline;
-pub use check_runs::{CheckKind, CheckRun, RunOutcome, SavedBurstState, WindowRecord};
 pub use findings::{FindingFilter, FindingState, RecordedFinding, StoredFinding};
 pub use lease::Lease;
 pub use migrations::SCHEMA_VERSION;
@@ -58,6 +60,8 @@ pub use outbox::{
     Delivery, FindingRequestPayload, NewOutboxItem, OutboxCounts, OutboxFilter, OutboxItem,
     OutboxState, Sink, request_target,
 };
+pub use rebuild::RebuildSummary;
+pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
