@@ -79,6 +79,9 @@ pub enum Command {
     Outbox(crate::outbox::cli::OutboxCommand),
     /// Replay historical events through all checks and print what would have fired.
     Replay(crate::replay::ReplayArgs),
+    /// Maintain the local store (rebuild derived aggregates).
+    #[command(subcommand)]
+    Store(crate::store_cmd::StoreCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -140,6 +143,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => {
             init_logging(&paths);
             crate::replay::run(args, &paths)
+        }
+        Command::Store(cmd) => {
+            init_logging(&paths);
+            crate::store_cmd::run(cmd, &paths).map(|()| ExitCode::SUCCESS)
         }
     }
 }

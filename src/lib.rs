@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod sinks;
 pub mod sources;
 pub mod store;
+pub mod store_cmd;
 pub mod synth;
 pub mod tui;
 pub mod webhook;

@@ -22,9 +22,9 @@ use crate::detect::baseline::{BaselineData, HourActivity, HourCount, hour_start}
 
 /// Action kinds stored for events that change nothing; must stay the
 /// complement of `ActionKind::is_change` (a test checks it).
-const NON_CHANGE_KINDS_SQL: &str = "('read', 'login')";
+pub(super) const NON_CHANGE_KINDS_SQL: &str = "('read', 'login')";
 
-const CHANGE_TYPES_MARK: &str = "actor_hour_change_type";
+pub(super) const CHANGE_TYPES_MARK: &str = "actor_hour_change_type";
 
 /// The store as the baseline check's data, with its change-type aggregate
 /// up to date as of [`Store::baseline_data`].

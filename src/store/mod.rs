@@ -19,6 +19,8 @@
 //! lease, per-check run records and the burst state (see `findings`,
 //! `outbox`, `lease`, `check_runs`), and the change-only resource-type
 //! aggregate the baseline reads through `StoreBaseline` (see `baseline_data`).
+//! `Store::rebuild_aggregates` recomputes every aggregate from the events
+//! alone (see `rebuild`).
 
 mod actor_history;
 mod actor_timeline;
@@ -35,6 +37,7 @@ mod migrations;
 mod outbox;
 mod outbox_claims;
 mod outbox_requests;
+mod rebuild;
 mod token_scopes;
 mod triage;
 mod webhook_deliveries;
@@ -62,6 +65,7 @@ pub use outbox::{
     OutboxState, Sink, request_target,
 };
 pub use outbox_claims::DROPPED_BY_ANALYST;
+pub use rebuild::RebuildSummary;
 pub use triage::Triage;
 pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
 
