@@ -3,7 +3,6 @@
 //! marked `failed`, then `approved` by an analyst. Nothing here publishes:
 //! approval records who approved, what they changed and where it should go.
 
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -42,21 +41,7 @@ impl DraftStatus {
     }
 }
 
-impl fmt::Display for DraftStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DraftStatus {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        DraftStatus::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown draft status {s:?}"))
-    }
-}
+super::text_enum!(DraftStatus, "draft status");
 
 /// What asked for the investigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

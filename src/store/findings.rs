@@ -2,9 +2,6 @@
 //! the same transaction, enqueues its sink requests in the outbox, so a
 //! crash can never leave a finding without its requests or the reverse.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -42,21 +39,7 @@ impl FindingState {
     }
 }
 
-impl fmt::Display for FindingState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for FindingState {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        FindingState::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown finding state {s:?}"))
-    }
-}
+super::text_enum!(FindingState, "finding state");
 
 /// What recording one finding did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

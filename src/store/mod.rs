@@ -69,6 +69,30 @@ pub use rebuild::RebuildSummary;
 pub use triage::Triage;
 pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
 
+/// `Display` and `FromStr` for the store's text-valued enums (their `ALL`
+/// and `as_str` are the single spelling of each value), so a value written
+/// to a column always reads back.
+macro_rules! text_enum {
+    ($ty:ident, $what:literal) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+                $ty::ALL
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| format!(concat!("unknown ", $what, " {:?}"), s))
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store: {0}")]

@@ -10,7 +10,6 @@
 //! `remote_url` and `updated_at` (claim `queued` rows with
 //! `next_attempt_at <= now`, index `outbox_due`).
 
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -48,21 +47,7 @@ impl Sink {
     }
 }
 
-impl fmt::Display for Sink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Sink {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Sink::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown sink {s:?}"))
-    }
-}
+super::text_enum!(Sink, "sink");
 
 /// Where a row is in its delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
