@@ -761,3 +761,24 @@ fn a_draft_arriving_in_the_actor_view_attaches_its_markers() {
     run(&mut app, Action::Data(DataEvent::Draft(Box::new(draft))));
     assert!(actor_view(&app).indicator_marks.contains_key("evt-0030"));
 }
+
+#[test]
+fn the_verdict_editor_offers_only_verdicts_a_report_can_store() {
+    let mut app = in_actor_view();
+    run(&mut app, Action::EditDraft);
+    let mut seen = Vec::new();
+    for _ in 0..2 * Verdict::EDITABLE.len() {
+        run(&mut app, Action::VerdictNext);
+        let Popup::Editor(e) = top(&app) else {
+            panic!()
+        };
+        seen.push(e.verdict);
+    }
+    for verdict in [Verdict::Malicious, Verdict::Inconclusive] {
+        assert!(!seen.contains(&verdict), "{verdict:?} offered: {seen:?}");
+    }
+    for verdict in Verdict::EDITABLE {
+        assert!(seen.contains(&verdict), "{verdict:?} never offered");
+        assert!(soc_tui::console::drafts::verdict_from_console(verdict).is_ok());
+    }
+}

@@ -253,11 +253,25 @@ impl Verdict {
         }
     }
 
-    /// The next verdict in [`Verdict::ALL`], wrapping; `back` goes the other way.
+    /// The verdicts an analyst can give a report: a draft's verdict is one of
+    /// these, and offering "malicious" or "inconclusive" in the editor would
+    /// only lead to an approval the store refuses.
+    pub const EDITABLE: [Verdict; 4] = [
+        Verdict::LikelyMalicious,
+        Verdict::Suspicious,
+        Verdict::Misconfiguration,
+        Verdict::Benign,
+    ];
+
+    /// The next verdict in [`Verdict::EDITABLE`], wrapping; `back` goes the
+    /// other way. A verdict outside that list moves to its first entry.
     pub fn cycle(self, back: bool) -> Verdict {
-        let i = Verdict::ALL.iter().position(|v| *v == self).unwrap_or(0);
-        let n = Verdict::ALL.len();
-        Verdict::ALL[if back { (i + n - 1) % n } else { (i + 1) % n }]
+        let list = Verdict::EDITABLE;
+        let n = list.len();
+        match list.iter().position(|v| *v == self) {
+            Some(i) => list[if back { (i + n - 1) % n } else { (i + 1) % n }],
+            None => list[0],
+        }
     }
 }
 
