@@ -141,7 +141,10 @@ impl Check {
                     credential.env_var()
                 ),
             ),
-            other => (other.to_string(), "see the keychain's message above".to_owned()),
+            other => (
+                other.to_string(),
+                "see the keychain's message above".to_owned(),
+            ),
         };
         Check::new(service, target, Status::NotAuthenticated, detail).with_fix(fix)
     }

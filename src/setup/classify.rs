@@ -135,12 +135,10 @@ fn from_status(hints: &Hints, status: StatusCode, said: &str) -> Check {
         404 => hints
             .check(Status::Misconfigured, seen)
             .with_fix(hints.not_found.clone()),
-        code if code >= 500 => hints
-            .check(Status::Failed, seen)
-            .with_fix(format!(
-                "{} is having trouble; run `soc-tui doctor` again later",
-                hints.service
-            )),
+        code if code >= 500 => hints.check(Status::Failed, seen).with_fix(format!(
+            "{} is having trouble; run `soc-tui doctor` again later",
+            hints.service
+        )),
         _ => hints.check(Status::Failed, seen).with_fix(format!(
             "check {} and the {} settings against the message",
             hints.base_key, hints.service
@@ -208,7 +206,10 @@ mod tests {
         for (code, expected, fix) in cases {
             let check = from_http(&hints, &status(code));
             assert_eq!(check.status, expected, "{code}");
-            assert!(check.fix.as_deref().unwrap().contains(fix), "{code}: {check:?}");
+            assert!(
+                check.fix.as_deref().unwrap().contains(fix),
+                "{code}: {check:?}"
+            );
             assert!(check.detail.contains("the service said so"), "{check:?}");
             assert!(
                 check

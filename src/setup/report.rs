@@ -133,8 +133,14 @@ mod tests {
         assert!(table.starts_with("SERVICE"), "{table}");
         assert!(table.contains("misconfigured"), "{table}");
         assert!(table.contains("fix: check confluence.space_key"), "{table}");
-        assert!(table.contains("1 configured service needs attention"), "{table}");
-        assert!(!table.chars().any(|c| c == '\u{1b}' || c == '\u{202e}'), "{table:?}");
+        assert!(
+            table.contains("1 configured service needs attention"),
+            "{table}"
+        );
+        assert!(
+            !table.chars().any(|c| c == '\u{1b}' || c == '\u{202e}'),
+            "{table:?}"
+        );
     }
 
     #[test]

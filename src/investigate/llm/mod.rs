@@ -147,7 +147,9 @@ impl LlmAgent {
                     anthropic::complete(&self.client, &self.model, self.max_tokens, key, prompt)
                         .await
                 }
-                _ => openai::complete(&self.client, &self.model, self.max_tokens, key, prompt).await,
+                _ => {
+                    openai::complete(&self.client, &self.model, self.max_tokens, key, prompt).await
+                }
             }
         };
         tokio::time::timeout(self.timeout, call)

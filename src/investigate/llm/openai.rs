@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::prompt::Prompt;
 use super::LlmError;
+use super::prompt::Prompt;
 use crate::secrets::Secret;
 use crate::sources::http::HttpClient;
 

@@ -193,7 +193,11 @@ mod tests {
     fn the_probe_prompt_holds_the_one_event_and_the_real_system_prompt() {
         let prompt = probe_prompt().unwrap();
         assert_eq!(prompt.refs.len(), 1, "{:?}", prompt.refs);
-        assert!(prompt.refs.contains("cf:doctor-probe-1"), "{:?}", prompt.refs);
+        assert!(
+            prompt.refs.contains("cf:doctor-probe-1"),
+            "{:?}",
+            prompt.refs
+        );
         assert!(!prompt.system.is_empty());
         assert!(prompt.user.contains(PROBE_ACTOR));
     }

@@ -35,9 +35,10 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>, data_dir: &Path) -> Plan {
             );
         }
     };
-    let endpoint = settings.endpoint.clone().unwrap_or_else(|| {
-        format!("https://s3.{}.amazonaws.com", settings.region)
-    });
+    let endpoint = settings
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", settings.region));
     let region = settings.region.clone();
     let archive = S3Archive::new(settings);
     Plan::Run(Probe {
@@ -59,7 +60,13 @@ async fn head_bucket(
     endpoint: &str,
     target: String,
 ) -> Check {
-    let error = match archive.sdk_client().head_bucket().bucket(bucket).send().await {
+    let error = match archive
+        .sdk_client()
+        .head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+    {
         Ok(_) => {
             return Check::ok(
                 SERVICE,
@@ -75,7 +82,8 @@ async fn head_bucket(
         store_fix(Credential::S3AccessKeyId),
         store_fix(Credential::S3SecretAccessKey)
     );
-    let check = |status: Status, detail: String| Check::new(SERVICE, target.clone(), status, detail);
+    let check =
+        |status: Status, detail: String| Check::new(SERVICE, target.clone(), status, detail);
     match &error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => check(
             Status::Unreachable,

@@ -74,7 +74,14 @@ async fn probe(engine: &AxiomEngine, hints: &Hints) -> Check {
             Check::ok(SERVICE, hints.target.clone(), fact)
         }
         Err(AxiomError::Http(error)) => from_http(hints, &error),
-        Err(other) => Check::new(SERVICE, hints.target.clone(), Status::Failed, other.to_string())
-            .with_fix(format!("check {BASE_KEY}: it must be the Axiom API (https://api.axiom.co)")),
+        Err(other) => Check::new(
+            SERVICE,
+            hints.target.clone(),
+            Status::Failed,
+            other.to_string(),
+        )
+        .with_fix(format!(
+            "check {BASE_KEY}: it must be the Axiom API (https://api.axiom.co)"
+        )),
     }
 }

@@ -96,7 +96,11 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
         Ok(key) => key,
         Err(check) => return settled(check),
     };
-    let http = match client(Service::Linear, config.linear.api_url.as_str(), &config.http) {
+    let http = match client(
+        Service::Linear,
+        config.linear.api_url.as_str(),
+        &config.http,
+    ) {
         Ok(http) => http,
         Err(error) => return Plan::Settled(setup_failed(SERVICE, target, BASE_KEY, &error)),
     };
@@ -201,7 +205,13 @@ pub fn failed(http: &HttpClient, target: String, error: &TeamsError) -> Check {
                         .to_owned(),
                 )
             };
-            Check::new(SERVICE, target, status, format!("teams query failed: {text}")).with_fix(fix)
+            Check::new(
+                SERVICE,
+                target,
+                status,
+                format!("teams query failed: {text}"),
+            )
+            .with_fix(fix)
         }
         TeamsError::Malformed(reason) => Check::new(
             SERVICE,

@@ -70,17 +70,19 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>, data_dir: &Path) -> Vec<Pla
 pub fn run(plans: Vec<Plan>) -> Vec<Check> {
     std::thread::scope(|scope| {
         scope
-            .spawn(|| match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime.block_on(run_async(plans)),
-                Err(err) => vec![Check::new(
-                    "doctor",
-                    "-",
-                    Status::Failed,
-                    format!("cannot start the async runtime for the probes: {err}"),
-                )],
+            .spawn(|| {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(run_async(plans)),
+                    Err(err) => vec![Check::new(
+                        "doctor",
+                        "-",
+                        Status::Failed,
+                        format!("cannot start the async runtime for the probes: {err}"),
+                    )],
+                }
             })
             .join()
             .unwrap_or_else(|_| {
@@ -117,7 +119,12 @@ pub async fn run_async(plans: Vec<Plan>) -> Vec<Check> {
         .into_iter()
         .map(|slot| {
             slot.unwrap_or_else(|| {
-                Check::new("doctor", "-", Status::Failed, "a probe task failed; see the log")
+                Check::new(
+                    "doctor",
+                    "-",
+                    Status::Failed,
+                    "a probe task failed; see the log",
+                )
             })
         })
         .collect()
@@ -157,7 +164,11 @@ pub fn probe_timeout(http: &HttpConfig) -> Duration {
 
 /// A client for `service` at `base` under `[http]`, which gives up on a
 /// long rate-limit wait at once (the report says how long to wait).
-pub fn client(service: Service, base: &str, http: &HttpConfig) -> Result<HttpClient, HttpSetupError> {
+pub fn client(
+    service: Service,
+    base: &str,
+    http: &HttpConfig,
+) -> Result<HttpClient, HttpSetupError> {
     let mut builder = HttpClient::builder(service, base).policy(client_policy(http));
     if let Some(proxy) = &http.proxy {
         builder = builder.proxy(proxy.as_str());
@@ -181,8 +192,9 @@ pub fn setup_failed(
     base_key: &str,
     error: &HttpSetupError,
 ) -> Check {
-    Check::new(service, target, Status::Misconfigured, error.to_string())
-        .with_fix(format!("correct {base_key} (or [http] proxy) in the config file"))
+    Check::new(service, target, Status::Misconfigured, error.to_string()).with_fix(format!(
+        "correct {base_key} (or [http] proxy) in the config file"
+    ))
 }
 
 /// The credential's value, or the check that says why there is none.
@@ -199,7 +211,9 @@ pub fn credential(
     if usable_in_header(secret.expose()) {
         Ok(secret)
     } else {
-        Err(Box::new(Check::unusable_credential(service, target, credential)))
+        Err(Box::new(Check::unusable_credential(
+            service, target, credential,
+        )))
     }
 }
 
@@ -230,13 +244,19 @@ mod tests {
                 }
             }
         }
-        // Only the local archive directory is probed: it needs no config.
-        assert_eq!(probes, 1, "{services:?}");
+        // Nothing to send: even the local archive directory is checked here and now.
+        assert_eq!(probes, 0, "{services:?}");
         assert_eq!(
             services,
             [
-                "cloudflare", "datadog", "confluence", "linear", "pagerduty", "archive",
-                "axiom", "agent"
+                "cloudflare",
+                "datadog",
+                "confluence",
+                "linear",
+                "pagerduty",
+                "archive",
+                "axiom",
+                "agent"
             ]
         );
         let checks = run(plans);
@@ -255,13 +275,20 @@ mod tests {
         fn availability(&self) -> Result<(), String> {
             Err("test: none".into())
         }
-        fn read(&self, credential: Credential) -> Result<Option<Secret>, crate::secrets::SecretsError> {
+        fn read(
+            &self,
+            credential: Credential,
+        ) -> Result<Option<Secret>, crate::secrets::SecretsError> {
             Err(crate::secrets::SecretsError::KeychainUnavailable {
                 credential,
                 reason: "test: none".into(),
             })
         }
-        fn write(&self, credential: Credential, _: &Secret) -> Result<(), crate::secrets::SecretsError> {
+        fn write(
+            &self,
+            credential: Credential,
+            _: &Secret,
+        ) -> Result<(), crate::secrets::SecretsError> {
             Err(crate::secrets::SecretsError::KeychainUnavailable {
                 credential,
                 reason: "test: none".into(),

@@ -37,7 +37,10 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
                 SERVICE,
                 "-",
                 Status::Misconfigured,
-                format!("routing_key_name {} is not a credential name", pd.routing_key_name),
+                format!(
+                    "routing_key_name {} is not a credential name",
+                    pd.routing_key_name
+                ),
             )
             .with_fix("set pagerduty.routing_key_name = \"pagerduty-routing-key\""),
         );
@@ -173,6 +176,11 @@ mod tests {
         assert_eq!(short.status, Status::NotAuthenticated);
         assert!(short.detail.contains("14 characters"), "{short:?}");
         assert!(!format!("{short:?}").contains("SENTINEL"));
-        assert!(short.fix.unwrap().contains("auth set pagerduty-routing-key"));
+        assert!(
+            short
+                .fix
+                .unwrap()
+                .contains("auth set pagerduty-routing-key")
+        );
     }
 }

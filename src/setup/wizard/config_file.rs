@@ -20,7 +20,9 @@ pub enum ConfigFileError {
     Invalid(#[source] ConfigError),
     #[error("{path}: cannot read it as TOML: {message}")]
     Unparsable { path: PathBuf, message: String },
-    #[error("{path}: {table} is not a table, so {table}.{key} cannot be set; make it a [{table}] section")]
+    #[error(
+        "{path}: {table} is not a table, so {table}.{key} cannot be set; make it a [{table}] section"
+    )]
     NotATable {
         path: PathBuf,
         table: &'static str,
@@ -137,7 +139,10 @@ impl ConfigFile {
 
     /// Applies `edits` to a copy and keeps it only if the result is a valid
     /// config; returns that config, or the validator's error (key, line, fix).
-    pub fn try_apply(&mut self, edits: &[Edit]) -> Result<Result<Config, ConfigError>, ConfigFileError> {
+    pub fn try_apply(
+        &mut self,
+        edits: &[Edit],
+    ) -> Result<Result<Config, ConfigError>, ConfigFileError> {
         let mut trial = self.doc.clone();
         for edit in edits {
             apply(&mut trial, edit, &self.path)?;
@@ -174,8 +179,8 @@ impl ConfigFile {
         temp_name.push(&file_name);
         temp_name.push(format!(".setup-{}", std::process::id()));
         let temp = self.path.with_file_name(temp_name);
-        let result = write_private(&temp, text.as_bytes())
-            .and_then(|()| std::fs::rename(&temp, &self.path));
+        let result =
+            write_private(&temp, text.as_bytes()).and_then(|()| std::fs::rename(&temp, &self.path));
         if result.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
@@ -199,11 +204,19 @@ fn apply(doc: &mut DocumentMut, edit: &Edit, path: &Path) -> Result<(), ConfigFi
                 .and_then(Item::as_table_like_mut)
                 .ok_or_else(not_a_table)?;
             let mut value = value.clone();
-            // Keep the spacing and a trailing `# comment` of the line replaced.
-            if let Some(old) = section.get(key).and_then(Item::as_value) {
-                *value.decor_mut() = old.decor().clone();
+            match section.get_mut(key) {
+                // Replaced in place: the key keeps the comment lines above
+                // it, the value its spacing and trailing `# comment`.
+                Some(item) => {
+                    if let Some(old) = item.as_value() {
+                        *value.decor_mut() = old.decor().clone();
+                    }
+                    *item = Item::Value(value);
+                }
+                None => {
+                    section.insert(key, Item::Value(value));
+                }
             }
-            section.insert(key, Item::Value(value));
         }
         Edit::Remove { table, key } => {
             if let Some(section) = doc.get_mut(table).and_then(Item::as_table_like_mut) {
@@ -281,14 +294,21 @@ max_retries = 1
         ] {
             assert!(written.contains(kept), "{kept:?} lost:\n{written}");
         }
-        assert!(written.contains("[confluence]\nbase_url = \"https://x.atlassian.net/wiki\""), "{written}");
+        assert!(
+            written.contains("[confluence]\nbase_url = \"https://x.atlassian.net/wiki\""),
+            "{written}"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temp file left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left behind"
+        );
     }
 
     #[test]
@@ -298,7 +318,11 @@ max_retries = 1
         std::fs::write(&path, USER_FILE).unwrap();
         let (mut file, _) = ConfigFile::open(&path).unwrap();
         let refused = file
-            .try_apply(&[Edit::text("confluence", "base_url", "https://x.atlassian.net/wiki")])
+            .try_apply(&[Edit::text(
+                "confluence",
+                "base_url",
+                "https://x.atlassian.net/wiki",
+            )])
             .unwrap()
             .unwrap_err()
             .to_string();
@@ -325,7 +349,10 @@ max_retries = 1
         let written = std::fs::read_to_string(&path).unwrap();
         assert!(written.starts_with("# soc-tui configuration"), "{written}");
         assert!(written.contains("site = \"datadoghq.eu\""), "{written}");
-        assert_eq!(Config::load(&path).unwrap().datadog.site.unwrap().domain(), "datadoghq.eu");
+        assert_eq!(
+            Config::load(&path).unwrap().datadog.site.unwrap().domain(),
+            "datadoghq.eu"
+        );
     }
 
     #[test]

@@ -72,7 +72,10 @@ pub fn run_wizard_with(
     let config_written = session.file.changed();
     if config_written {
         session.file.write()?;
-        let line = format!("wrote {} (comments and other keys kept)", config_path.display());
+        let line = format!(
+            "wrote {} (comments and other keys kept)",
+            config_path.display()
+        );
         session.say(&line)?;
     } else {
         session.say(&format!("{} unchanged", config_path.display()))?;
@@ -125,7 +128,9 @@ fn introduce(session: &mut Session<'_>, config_path: &Path) -> Result<(), Wizard
              wizard names the environment variable for each instead."
         ))?;
     } else {
-        session.say("Secrets are typed without echo and stored in the OS keychain, never in the file.")?;
+        session.say(
+            "Secrets are typed without echo and stored in the OS keychain, never in the file.",
+        )?;
     }
     Ok(())
 }

@@ -58,15 +58,19 @@ pub fn cloudflare(s: &mut Session<'_>) -> Step {
             "Account ids, comma-separated (`-` for none)",
             Some(&current),
             true,
-            |text| split_list(text)
-                .into_iter()
-                .try_for_each(|id| AccountId::try_from(id).map(|_| ())),
+            |text| {
+                split_list(text)
+                    .into_iter()
+                    .try_for_each(|id| AccountId::try_from(id).map(|_| ()))
+            },
         ));
         let mut edits = Vec::new();
         match &ids {
             Answer::Keep => {}
             Answer::Clear => edits.push(Edit::list("cloudflare", "account_ids", &[])),
-            Answer::Set(text) => edits.push(Edit::list("cloudflare", "account_ids", &split_list(text))),
+            Answer::Set(text) => {
+                edits.push(Edit::list("cloudflare", "account_ids", &split_list(text)))
+            }
         }
         let used = match &ids {
             Answer::Keep => s.config.cloudflare.is_configured(),
@@ -78,7 +82,11 @@ pub fn cloudflare(s: &mut Session<'_>) -> Step {
         } else {
             None
         };
-        if s.commit("Cloudflare", &edits, typed(Credential::CloudflareToken, token))? {
+        if s.commit(
+            "Cloudflare",
+            &edits,
+            typed(Credential::CloudflareToken, token),
+        )? {
             return Ok(());
         }
     }
@@ -251,9 +259,7 @@ fn team_id_of(
         }
     };
     let timeout = probes::probe_timeout(&s.config.http);
-    let lookup = async {
-        tokio::time::timeout(timeout, probes::linear::teams(&http, key)).await
-    };
+    let lookup = async { tokio::time::timeout(timeout, probes::linear::teams(&http, key)).await };
     let found = std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -275,7 +281,10 @@ fn team_id_of(
             return Ok(None);
         }
         Ok(Ok(Err(_elapsed))) => {
-            s.say(&format!("  Linear did not answer within {}s", timeout.as_secs()))?;
+            s.say(&format!(
+                "  Linear did not answer within {}s",
+                timeout.as_secs()
+            ))?;
             return Ok(None);
         }
         Ok(Err(error)) => {
@@ -287,10 +296,7 @@ fn team_id_of(
             return Ok(None);
         }
     };
-    if let Some(team) = teams
-        .iter()
-        .find(|t| t.key.eq_ignore_ascii_case(team_key))
-    {
+    if let Some(team) = teams.iter().find(|t| t.key.eq_ignore_ascii_case(team_key)) {
         let line = format!("  team {} ({}) is {}", team.key, team.name, team.id);
         s.say(&crate::sanitize::sanitize_with_limit(&line, 300))?;
         return Ok(Some(team.id.clone()));
@@ -298,7 +304,11 @@ fn team_id_of(
     let keys: Vec<&str> = teams.iter().map(|t| t.key.as_str()).collect();
     let line = format!(
         "  no team with key {team_key} among the teams this API key can see ({})",
-        if keys.is_empty() { "none".to_owned() } else { keys.join(", ") }
+        if keys.is_empty() {
+            "none".to_owned()
+        } else {
+            keys.join(", ")
+        }
     );
     s.say(&crate::sanitize::sanitize_with_limit(&line, 600))?;
     Ok(None)
@@ -308,7 +318,8 @@ pub fn pagerduty(s: &mut Session<'_>) -> Step {
     s.heading("PagerDuty (incidents)")?;
     loop {
         let pd = s.config.pagerduty.clone();
-        let enabled = or_skip!(s.ask_yes_no("Open PagerDuty incidents for urgent findings?", pd.enabled));
+        let enabled =
+            or_skip!(s.ask_yes_no("Open PagerDuty incidents for urgent findings?", pd.enabled));
         let mut edits = vec![Edit::flag("pagerduty", "enabled", enabled)];
         let mut secrets = Vec::new();
         if enabled {
@@ -478,7 +489,11 @@ mod tests {
     #[test]
     fn sites_are_the_datadog_domains() {
         assert_eq!(site("datadoghq.eu").unwrap(), DatadogSite::Eu1);
-        assert!(site("datadog.com").unwrap_err().contains("not a Datadog site"));
+        assert!(
+            site("datadog.com")
+                .unwrap_err()
+                .contains("not a Datadog site")
+        );
         assert!(is_uuid("9cfb482a-81e3-4154-b5b9-2c805e70a02d"));
         assert!(!is_uuid("SEC"));
     }

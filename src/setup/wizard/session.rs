@@ -156,7 +156,9 @@ impl<'a> Session<'a> {
             return Ok(Ok(None));
         }
         let state = match self.secrets.resolve(credential) {
-            Ok(Some((_, SecretOrigin::Keychain))) => "stored in the keychain; Enter keeps it".to_owned(),
+            Ok(Some((_, SecretOrigin::Keychain))) => {
+                "stored in the keychain; Enter keeps it".to_owned()
+            }
             Ok(Some((_, SecretOrigin::Env(var)))) => {
                 format!("{var} is set and wins over the keychain; Enter keeps it")
             }
