@@ -134,3 +134,131 @@ fn introduce(session: &mut Session<'_>, config_path: &Path) -> Result<(), Wizard
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::io::Cursor;
+
+    use super::*;
+    use crate::secrets::{Credential, Keychain, Secret, SecretsError};
+
+    #[derive(Default)]
+    struct MemoryKeychain {
+        items: RefCell<HashMap<Credential, String>>,
+    }
+
+    impl Keychain for MemoryKeychain {
+        fn backend(&self) -> &'static str {
+            "memory"
+        }
+        fn availability(&self) -> Result<(), String> {
+            Ok(())
+        }
+        fn read(&self, credential: Credential) -> Result<Option<Secret>, SecretsError> {
+            Ok(self
+                .items
+                .borrow()
+                .get(&credential)
+                .cloned()
+                .map(Secret::new))
+        }
+        fn write(&self, credential: Credential, secret: &Secret) -> Result<(), SecretsError> {
+            self.items
+                .borrow_mut()
+                .insert(credential, secret.expose().to_owned());
+            Ok(())
+        }
+        fn delete(&self, credential: Credential) -> Result<bool, SecretsError> {
+            Ok(self.items.borrow_mut().remove(&credential).is_some())
+        }
+    }
+
+    /// Runs the wizard on scripted answers; returns its output.
+    fn run(
+        answers: &str,
+        keychain: &MemoryKeychain,
+        config: &Path,
+        data: &Path,
+    ) -> (Result<WizardOutcome, WizardError>, String) {
+        let env = |_: &str| None;
+        let resolver = Resolver::new(&env, keychain);
+        let mut io = LinePrompter::new(Cursor::new(answers.as_bytes().to_vec()), Vec::new(), false);
+        let outcome = run_wizard_with(&mut io, &resolver, config, data);
+        (outcome, String::from_utf8(io.into_output()).unwrap())
+    }
+
+    #[test]
+    fn answers_are_validated_written_once_and_a_rerun_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        // Nothing listens on port 9 of loopback: the final probe fails fast.
+        std::fs::write(
+            &config,
+            "# mine\n[cloudflare]\napi_base = \"http://127.0.0.1:9\"\n[http]\nconnect_timeout = \"1s\"\nrequest_timeout = \"1s\"\nmax_retries = 0\n",
+        )
+        .unwrap();
+        let keychain = MemoryKeychain::default();
+        let answers = [
+            "not-an-account",                   // refused: re-asked
+            "0123456789abcdef0123456789abcdef", // account ids
+            "SENTINEL-token",                   // cloudflare token
+            "skip",                             // datadog
+            "https://x.atlassian.net/wiki",     // confluence base
+            "",                                 // space key: required, Enter keeps none
+            "skip",                             // so leave confluence as it was
+            "skip",                             // linear (at its key)
+            "",                                 // pagerduty: keep "no"
+            "",                                 // s3: none
+            "",                                 // axiom: none
+        ]
+        .join("\n");
+        let (outcome, shown) = run(&format!("{answers}\n"), &keychain, &config, dir.path());
+        let outcome = outcome.unwrap_or_else(|e| panic!("{e}\n{shown}"));
+        assert!(
+            shown.contains("32 lowercase hex"),
+            "the refusal says why: {shown}"
+        );
+        assert!(outcome.config_written, "{shown}");
+        assert_eq!(outcome.stored, ["cloudflare"]);
+        assert_eq!(
+            keychain
+                .items
+                .borrow()
+                .get(&Credential::CloudflareToken)
+                .map(String::as_str),
+            Some("SENTINEL-token")
+        );
+        assert!(!shown.contains("SENTINEL"), "{shown}");
+        let text = std::fs::read_to_string(&config).unwrap();
+        assert!(text.starts_with("# mine"), "{text}");
+        assert!(
+            text.contains("account_ids = [\"0123456789abcdef0123456789abcdef\"]"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("atlassian"),
+            "a skipped service is left as it was: {text}"
+        );
+        let cloudflare = &outcome.report.checks[0];
+        assert_eq!(
+            cloudflare.status,
+            crate::setup::Status::Unreachable,
+            "{shown}"
+        );
+
+        // Enter everywhere: nothing changes, nothing is stored.
+        let (again, shown) = run(&"\n".repeat(40), &keychain, &config, dir.path());
+        let again = again.unwrap();
+        assert!(!again.config_written, "{shown}");
+        assert!(again.stored.is_empty());
+        assert!(shown.contains("unchanged"), "{shown}");
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+
+        // Input that ends early writes nothing.
+        let (cut, _) = run("-\n", &keychain, &config, dir.path());
+        assert!(matches!(cut, Err(WizardError::InputEnded)));
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+    }
+}
