@@ -1,7 +1,7 @@
 //! Axiom: the dataset's description (`GET /v1/datasets/{name}`) through the
 //! baseline engine's own client and headers.
 
-use super::{Plan, Probe, credential, probe_timeout, settled};
+use super::{Plan, Probe, credential, probe_timeout};
 use crate::config::Config;
 use crate::detect::baseline::axiom::{AxiomEngine, AxiomError, api_root};
 use crate::secrets::{Credential, Resolver};
@@ -23,7 +23,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
     let target = format!("dataset {dataset}");
     let token = match credential(secrets, SERVICE, &target, Credential::AxiomToken) {
         Ok(token) => token,
-        Err(check) => return settled(check),
+        Err(check) => return Plan::Settled(check),
     };
     let policy = super::client_policy(&config.http);
     let proxy = config.http.proxy.as_ref().map(|p| p.as_str());

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
 
-use super::{Plan, Probe, client, credential, probe_timeout, settled, setup_failed};
+use super::{Plan, Probe, client, credential, probe_timeout, setup_failed};
 use crate::config::{CloudflareApiVersion, Config};
 use crate::secrets::{Credential, Resolver};
 use crate::setup::check::{Check, Status};
@@ -29,7 +29,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Vec<Plan> {
     let target = |id: &str| format!("account {id}");
     let token = match credential(secrets, SERVICE, "token", Credential::CloudflareToken) {
         Ok(token) => token,
-        Err(check) => return vec![settled(check)],
+        Err(check) => return vec![Plan::Settled(check)],
     };
     let http = match client(Service::Cloudflare, cf.api_base.as_str(), &config.http) {
         Ok(http) => http,

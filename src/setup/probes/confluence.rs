@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Plan, Probe, client, credential, probe_timeout, settled, setup_failed};
+use super::{Plan, Probe, client, credential, probe_timeout, setup_failed};
 use crate::config::Config;
 use crate::secrets::{Credential, Resolver, Secret};
 use crate::setup::check::{Check, Status};
@@ -34,7 +34,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
     let target = format!("space {space_key}");
     let token = match credential(secrets, SERVICE, &target, Credential::ConfluenceToken) {
         Ok(token) => token,
-        Err(check) => return settled(check),
+        Err(check) => return Plan::Settled(check),
     };
     let http = match client(Service::Confluence, &base.join("api/v2"), &config.http) {
         Ok(http) => http,

@@ -5,7 +5,7 @@
 
 use chrono::{TimeDelta, Utc};
 
-use super::{Plan, Probe, client, credential, probe_timeout, settled, setup_failed};
+use super::{Plan, Probe, client, credential, probe_timeout, setup_failed};
 use crate::config::Config;
 use crate::secrets::{Credential, Resolver};
 use crate::setup::check::{Check, Status, store_fix};
@@ -34,11 +34,11 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
     let target = base.as_str().to_owned();
     let api_key = match credential(secrets, SERVICE, &target, Credential::DatadogApiKey) {
         Ok(key) => key,
-        Err(check) => return settled(check),
+        Err(check) => return Plan::Settled(check),
     };
     let app_key = match credential(secrets, SERVICE, &target, Credential::DatadogAppKey) {
         Ok(key) => key,
-        Err(check) => return settled(check),
+        Err(check) => return Plan::Settled(check),
     };
     let http = match client(Service::Datadog, base.as_str(), &config.http) {
         Ok(http) => http,

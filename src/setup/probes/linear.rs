@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Plan, Probe, client, credential, probe_timeout, settled, setup_failed};
+use super::{Plan, Probe, client, credential, probe_timeout, setup_failed};
 use crate::config::Config;
 use crate::sanitize::sanitize_with_limit;
 use crate::secrets::{Credential, Resolver, Secret};
@@ -94,7 +94,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
     let target = format!("team {team_id}");
     let key = match credential(secrets, SERVICE, &target, Credential::LinearApiKey) {
         Ok(key) => key,
-        Err(check) => return settled(check),
+        Err(check) => return Plan::Settled(check),
     };
     let http = match client(
         Service::Linear,

@@ -203,23 +203,16 @@ pub fn credential(
     service: &'static str,
     target: &str,
     credential: Credential,
-) -> Result<Secret, Box<Check>> {
+) -> Result<Secret, Check> {
     let secret = match secrets.require(credential) {
         Ok((secret, _origin)) => secret,
-        Err(error) => return Err(Box::new(Check::credential_problem(service, target, &error))),
+        Err(error) => return Err(Check::credential_problem(service, target, &error)),
     };
     if usable_in_header(secret.expose()) {
         Ok(secret)
     } else {
-        Err(Box::new(Check::unusable_credential(
-            service, target, credential,
-        )))
+        Err(Check::unusable_credential(service, target, credential))
     }
-}
-
-/// `Plan::Settled`, from the boxed check a helper above returns.
-fn settled(check: Box<Check>) -> Plan {
-    Plan::Settled(*check)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::{Plan, Probe, client, credential, probe_timeout, settled, setup_failed};
+use super::{Plan, Probe, client, credential, probe_timeout, setup_failed};
 use crate::config::Config;
 use crate::secrets::{Credential, Resolver, Secret};
 use crate::setup::check::{Check, Status, store_fix};
@@ -48,7 +48,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
     let target = which.name().to_owned();
     let secret = match credential(secrets, SERVICE, &target, which) {
         Ok(secret) => secret,
-        Err(check) => return settled(check),
+        Err(check) => return Plan::Settled(check),
     };
     if which != Credential::PagerdutyApiKey {
         return Plan::Settled(events_key(&target, which, &secret));
