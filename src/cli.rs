@@ -82,6 +82,10 @@ pub enum Command {
     /// Maintain the local store (rebuild derived aggregates).
     #[command(subcommand)]
     Store(crate::store_cmd::StoreCommand),
+    /// Walk through each service: write the config, store the secrets, then check them.
+    Setup(crate::setup::cli::SetupArgs),
+    /// Check every configured service with one harmless read and print the fix for each problem.
+    Doctor(crate::setup::cli::DoctorArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -147,6 +151,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store(cmd) => {
             init_logging(&paths);
             crate::store_cmd::run(cmd, &paths).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Setup(args) => {
+            init_logging(&paths);
+            crate::setup::cli::run_setup(args, &paths)
+        }
+        Command::Doctor(args) => {
+            init_logging(&paths);
+            crate::setup::cli::run_doctor(args, &paths)
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod paths;
 pub mod replay;
 pub mod sanitize;
 pub mod secrets;
+pub mod setup;
 pub mod sinks;
 pub mod sources;
 pub mod store;

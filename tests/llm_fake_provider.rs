@@ -57,6 +57,7 @@ fn agent(provider: AgentProvider, server: &FakeServer, timeout_secs: u64) -> Llm
         model: Some("test-model".into()),
         base_url: Some(BaseUrl::try_from(server.base()).unwrap()),
         timeout: HumanDuration::from_secs(timeout_secs),
+        ..AgentConfig::default()
     };
     LlmAgent::from_config(
         "investigator",

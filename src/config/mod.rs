@@ -38,7 +38,8 @@ pub use investigation::{
 };
 pub use outbox::OutboxConfig;
 pub use runtime::{
-    AgentConfig, AgentProvider, AnalystConfig, BaselineEngine, ChecksConfig, HttpConfig,
+    AgentConfig, AgentProvider, AnalystConfig, BaselineEngine, ChecksConfig, DEFAULT_MAX_TOKENS,
+    HttpConfig,
 };
 pub use sinks::{
     ConfluenceConfig, LinearConfig, LinearLabels, ObjectLockMode, PagerDutyConfig, S3Config,

@@ -105,6 +105,9 @@ pub struct AgentConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_url: Option<BaseUrl>,
     pub timeout: HumanDuration,
+    /// Output budget of one answer (the `max_tokens` of the request). The
+    /// answer's JSON needs a few hundred; a model that reasons aloud needs more.
+    pub max_tokens: u32,
 }
 
 impl AgentConfig {
@@ -123,9 +126,16 @@ impl Default for AgentConfig {
             model: None,
             base_url: None,
             timeout: HumanDuration::from_secs(60),
+            max_tokens: DEFAULT_MAX_TOKENS,
         }
     }
 }
+
+/// `agents.<name>.max_tokens` when not set.
+pub const DEFAULT_MAX_TOKENS: u32 = 2048;
+/// Bounds of `agents.<name>.max_tokens`: below the floor no verdict fits,
+/// above the ceiling no provider accepts it.
+pub const MAX_TOKENS_RANGE: std::ops::RangeInclusive<u32> = 256..=200_000;
 
 /// What produces an agent's verdicts. `heuristic` is built in and works offline;
 /// `openai` also covers OpenAI-compatible servers (Ollama, vLLM, llama.cpp).

@@ -129,6 +129,7 @@ fn full_config() -> Config {
                 model: Some("llama3.1".into()),
                 base_url: Some(url("http://127.0.0.1:11434/v1")),
                 timeout: HumanDuration::from_secs(120),
+                max_tokens: 4096,
             },
         )]),
     }

@@ -2,7 +2,9 @@
 //! Single values are checked while they are parsed (see `values.rs`).
 
 use super::Config;
-use super::runtime::{AgentConfig, AgentProvider, BaselineEngine};
+use super::runtime::{
+    AgentConfig, AgentProvider, BaselineEngine, DEFAULT_MAX_TOKENS, MAX_TOKENS_RANGE,
+};
 use super::sinks::ObjectLockMode;
 use super::source_map::join_key;
 use super::values::{HumanDuration, is_simple_name};
@@ -439,6 +441,17 @@ fn agent(name: &str, agent: &AgentConfig) -> Result<(), Violation> {
              provider = \"openai\" or \"anthropic\"",
         ));
     }
+    if !MAX_TOKENS_RANGE.contains(&agent.max_tokens) {
+        return Err(violation(
+            &[&key("max_tokens")],
+            format!(
+                "must be {} to {} (the answer's JSON needs a few hundred tokens; the default is {})",
+                MAX_TOKENS_RANGE.start(),
+                MAX_TOKENS_RANGE.end(),
+                DEFAULT_MAX_TOKENS
+            ),
+        ));
+    }
     positive(&key("timeout"), agent.timeout)
 }
 
@@ -552,5 +565,21 @@ mod tests {
         assert_eq!(err.keys[0], "agents.investigator.model");
         let err = agent("Bad Name", &AgentConfig::default()).unwrap_err();
         assert_eq!(err.keys, ["agents.\"Bad Name\""]);
+    }
+
+    #[test]
+    fn max_tokens_is_bounded() {
+        for (max_tokens, ok) in [(255, false), (256, true), (200_000, true), (200_001, false)] {
+            let config = AgentConfig {
+                max_tokens,
+                ..AgentConfig::default()
+            };
+            let result = agent("investigator", &config);
+            assert_eq!(result.is_ok(), ok, "{max_tokens}");
+            if let Err(err) = result {
+                assert_eq!(err.keys, ["agents.investigator.max_tokens"]);
+                assert!(err.message.contains("256 to 200000"), "{}", err.message);
+            }
+        }
     }
 }

@@ -172,6 +172,21 @@ impl AxiomEngine {
         url
     }
 
+    /// `GET /v1/datasets/{dataset}`: the dataset's description as Axiom
+    /// returns it (`name`, `description`, `created`, ...). Reads nothing
+    /// else, so `soc-tui doctor` uses it to prove token, org and dataset.
+    pub async fn dataset_info(&self) -> Result<serde_json::Value, AxiomError> {
+        let url = self.client.url(&["datasets", self.dataset.as_str()]);
+        let fetched = self
+            .client
+            .fetch(|http| self.authorized(http.get(url.clone())))
+            .await?;
+        serde_json::from_slice(&fetched.body).map_err(|e| AxiomError::BadResponse {
+            endpoint: format!("GET {}", url.path()),
+            detail: format!("not a dataset description: {e}"),
+        })
+    }
+
     /// Ships `events` (normally one hour's) to the dataset. `Err` when a
     /// request fails or Axiom refuses any event; either way sending the same
     /// events again is safe (see the module docs).

@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
+use super::LlmError;
 use super::prompt::Prompt;
-use super::{LlmError, MAX_OUTPUT_TOKENS};
 use crate::secrets::Secret;
 use crate::sources::http::HttpClient;
 
@@ -14,6 +14,7 @@ const API_VERSION: &str = "2023-06-01";
 pub async fn complete(
     client: &HttpClient,
     model: &str,
+    max_tokens: u32,
     key: Option<&Secret>,
     prompt: &Prompt,
 ) -> Result<String, LlmError> {
@@ -21,7 +22,7 @@ pub async fn complete(
     let url = client.url(&["messages"]);
     let body = json!({
         "model": model,
-        "max_tokens": MAX_OUTPUT_TOKENS,
+        "max_tokens": max_tokens,
         "temperature": 0,
         "system": prompt.system,
         "messages": [{"role": "user", "content": prompt.user}],
@@ -38,7 +39,7 @@ pub async fn complete(
         .map_err(|e| LlmError::BadResponse(format!("not JSON: {e}")))?;
     if value.get("stop_reason").and_then(Value::as_str) == Some("max_tokens") {
         return Err(LlmError::BadResponse(format!(
-            "the answer was cut off at {MAX_OUTPUT_TOKENS} tokens"
+            "the answer was cut off at {max_tokens} tokens (agents.<name>.max_tokens)"
         )));
     }
     let blocks = value

@@ -26,8 +26,9 @@ use super::verdict::Assessment;
 use prompt::Prompt;
 use schema::{AnswerError, ModelAnswer, parse_answer};
 
-/// Output budget per answer; the schema needs far less.
-pub const MAX_OUTPUT_TOKENS: u32 = 2048;
+/// Output budget per answer when the agent's `max_tokens` is not set; the
+/// schema needs far less.
+pub const MAX_OUTPUT_TOKENS: u32 = crate::config::DEFAULT_MAX_TOKENS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {
@@ -66,6 +67,7 @@ pub struct LlmAgent {
     client: HttpClient,
     key: Option<Secret>,
     timeout: Duration,
+    max_tokens: u32,
 }
 
 impl std::fmt::Debug for LlmAgent {
@@ -119,6 +121,7 @@ impl LlmAgent {
             client,
             key,
             timeout,
+            max_tokens: agent.max_tokens,
         }))
     }
 
@@ -130,15 +133,23 @@ impl LlmAgent {
         &self.model
     }
 
+    /// How long one [`ask`](Self::ask) may take, retries included.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Sends `prompt`; the whole exchange, retries included, ends at the agent's timeout.
     pub async fn ask(&self, prompt: &Prompt) -> Result<String, LlmError> {
         let key = self.key.as_ref();
         let call = async {
             match self.provider {
                 AgentProvider::Anthropic => {
-                    anthropic::complete(&self.client, &self.model, key, prompt).await
+                    anthropic::complete(&self.client, &self.model, self.max_tokens, key, prompt)
+                        .await
                 }
-                _ => openai::complete(&self.client, &self.model, key, prompt).await,
+                _ => {
+                    openai::complete(&self.client, &self.model, self.max_tokens, key, prompt).await
+                }
             }
         };
         tokio::time::timeout(self.timeout, call)

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
+use super::LlmError;
 use super::prompt::Prompt;
-use super::{LlmError, MAX_OUTPUT_TOKENS};
 use crate::secrets::Secret;
 use crate::sources::http::HttpClient;
 
@@ -12,6 +12,7 @@ use crate::sources::http::HttpClient;
 pub async fn complete(
     client: &HttpClient,
     model: &str,
+    max_tokens: u32,
     key: Option<&Secret>,
     prompt: &Prompt,
 ) -> Result<String, LlmError> {
@@ -19,7 +20,7 @@ pub async fn complete(
     let body = json!({
         "model": model,
         "temperature": 0,
-        "max_tokens": MAX_OUTPUT_TOKENS,
+        "max_tokens": max_tokens,
         "response_format": {"type": "json_object"},
         "messages": [
             {"role": "system", "content": prompt.system},
@@ -43,7 +44,7 @@ pub async fn complete(
         .ok_or_else(|| LlmError::BadResponse("no `choices[0]` in the chat completion".into()))?;
     if choice.pointer("/finish_reason").and_then(Value::as_str) == Some("length") {
         return Err(LlmError::BadResponse(format!(
-            "the answer was cut off at {MAX_OUTPUT_TOKENS} tokens"
+            "the answer was cut off at {max_tokens} tokens (agents.<name>.max_tokens)"
         )));
     }
     choice

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::parse::parse_entry;
 use crate::secrets::Secret;
-use crate::sources::http::HttpClient;
+use crate::sources::http::{HttpClient, HttpError};
 use crate::sources::page::{Envelope, FetchError, Page, parse_page};
 
 /// Largest `page[limit]` the endpoint accepts.
@@ -89,6 +89,19 @@ impl DatadogClient {
             &endpoint(&url),
             parse_entry,
         )
+    }
+}
+
+impl DatadogClient {
+    /// `GET /api/v1/validate` with the API key alone: tells a wrong API key
+    /// from a wrong or under-privileged application key when the audit
+    /// endpoint answers 403 to both.
+    pub async fn validate_api_key(&self) -> Result<(), HttpError> {
+        let url = self.http.url(&["api", "v1", "validate"]);
+        self.http
+            .fetch(|http| secret_header(http.get(url.clone()), API_KEY_HEADER, &self.api_key))
+            .await
+            .map(|_| ())
     }
 }
 
