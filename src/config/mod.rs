@@ -20,6 +20,7 @@ mod outbox;
 mod provenance;
 mod runtime;
 mod secret_keys;
+mod show;
 mod sinks;
 mod source_map;
 mod sources;
@@ -35,7 +36,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
-pub use command::{ConfigCommand, run};
+pub use command::{ConfigCommand, ENV_HELP, run};
 pub use env::{ENV_PREFIX, EnvOverride, EnvOverrides};
 pub use error::{ConfigError, InvalidConfig, Location};
 pub use investigation::{

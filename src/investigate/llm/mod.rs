@@ -13,7 +13,9 @@ pub mod anthropic;
 pub mod openai;
 pub mod prompt;
 pub mod schema;
+pub mod templates;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{AgentConfig, AgentProvider};
@@ -25,6 +27,7 @@ use super::timeline::Timeline;
 use super::verdict::Assessment;
 use prompt::Prompt;
 use schema::{AnswerError, ModelAnswer, parse_answer};
+use templates::InvestigatorPrompts;
 
 /// Output budget per answer; the schema needs far less.
 pub const MAX_OUTPUT_TOKENS: u32 = 2048;
@@ -66,6 +69,7 @@ pub struct LlmAgent {
     client: HttpClient,
     key: Option<Secret>,
     timeout: Duration,
+    prompts: Arc<InvestigatorPrompts>,
 }
 
 impl std::fmt::Debug for LlmAgent {
@@ -119,7 +123,18 @@ impl LlmAgent {
             client,
             key,
             timeout,
+            prompts: Arc::new(InvestigatorPrompts::builtin()),
         }))
+    }
+
+    /// Uses `prompts` (e.g. with the config dir's overrides) instead of the built-in ones.
+    pub fn with_prompts(mut self, prompts: InvestigatorPrompts) -> LlmAgent {
+        self.prompts = Arc::new(prompts);
+        self
+    }
+
+    pub fn prompts(&self) -> &InvestigatorPrompts {
+        &self.prompts
     }
 
     pub fn provider(&self) -> AgentProvider {
@@ -169,7 +184,7 @@ pub async fn second_opinion(
     baseline: &Baseline,
     heuristic: &Assessment,
 ) -> SecondOpinion {
-    let prompt = prompt::build(actor, timeline, baseline, heuristic);
+    let prompt = prompt::build(agent.prompts(), actor, timeline, baseline, heuristic);
     let text = match agent.ask(&prompt).await {
         Ok(text) => text,
         Err(err) => {
