@@ -12,6 +12,7 @@
 //! are applied over the file before either check (`env.rs`), and every
 //! setting's origin is kept for `config show` (`provenance.rs`).
 
+mod action_kinds;
 mod command;
 mod env;
 mod error;
@@ -36,6 +37,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
+pub use action_kinds::ActionKinds;
 pub use command::{ConfigCommand, ENV_HELP, run};
 pub use env::{ENV_PREFIX, EnvOverride, EnvOverrides};
 pub use error::{ConfigError, InvalidConfig, Location};
@@ -48,7 +50,8 @@ pub use runtime::{
     AgentConfig, AgentProvider, AnalystConfig, BaselineEngine, ChecksConfig, HttpConfig,
 };
 pub use sinks::{
-    ConfluenceConfig, LinearConfig, LinearLabels, ObjectLockMode, PagerDutyConfig, S3Config,
+    ConfluenceConfig, LinearConfig, LinearLabels, LinearPriorities, ObjectLockMode,
+    PagerDutyConfig, PagerDutySeverities, S3Config,
 };
 pub use sources::{
     AxiomConfig, CloudflareApiVersion, CloudflareConfig, DatadogConfig, DatadogSite,

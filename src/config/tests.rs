@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
+use crate::detect::finding::PagerDutySeverity;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::from_toml_str(text, "test.toml")
@@ -31,6 +32,9 @@ fn full_config() -> Config {
             poll_overlap: HumanDuration::from_secs(600),
             settle_delay: HumanDuration::from_secs(30),
             initial_lookback: HumanDuration::from_secs(7200),
+            // The vocabulary's keys are its verbs: the defaults are the ones
+            // the example lists (a merged one is tested on its own).
+            action_kinds: ActionKinds::cloudflare_defaults(),
         },
         datadog: DatadogConfig {
             site: None,
@@ -38,6 +42,7 @@ fn full_config() -> Config {
             poll_overlap: HumanDuration::from_secs(120),
             settle_delay: HumanDuration::from_secs(90),
             initial_lookback: HumanDuration::from_secs(3 * 86_400),
+            action_kinds: ActionKinds::datadog_defaults(),
         },
         axiom: AxiomConfig {
             enabled: true,
@@ -58,6 +63,14 @@ fn full_config() -> Config {
                 baseline: vec!["baseline".into()],
                 bursts: vec!["burst".into()],
                 tokens: vec!["new-token".into()],
+                investigation: vec!["investigation".into()],
+            },
+            priorities: LinearPriorities {
+                critical: 1,
+                high: 1,
+                medium: 2,
+                low: 3,
+                info: 0,
             },
         },
         pagerduty: PagerDutyConfig {
@@ -67,6 +80,13 @@ fn full_config() -> Config {
             routing_key_name: CredentialName::try_from("pagerduty-api-key".to_owned()).unwrap(),
             from_email: Some(Email::try_from("oncall@example.com".to_owned()).unwrap()),
             service_id: Some("PWIXJZS".into()),
+            severities: PagerDutySeverities {
+                critical: PagerDutySeverity::Critical,
+                high: PagerDutySeverity::Critical,
+                medium: PagerDutySeverity::Error,
+                low: PagerDutySeverity::Warning,
+                info: PagerDutySeverity::Info,
+            },
         },
         s3: S3Config {
             bucket: Some("soc-archive".into()),
