@@ -66,13 +66,15 @@ impl ActionKinds {
         self.0.iter().map(|(verb, kind)| (verb.as_str(), *kind))
     }
 
-    /// `defaults` with `user`'s entries put over them.
+    /// `defaults` with `user`'s entries put over them. Two user spellings
+    /// of one verb are both kept, for validation to refuse by name.
     fn merged(defaults: ActionKinds, user: BTreeMap<String, ActionKind>) -> ActionKinds {
-        let mut map = defaults.0;
-        for (verb, kind) in user {
-            map.retain(|known, _| !known.eq_ignore_ascii_case(&verb));
-            map.insert(verb, kind);
-        }
+        let mut map: BTreeMap<String, ActionKind> = defaults
+            .0
+            .into_iter()
+            .filter(|(known, _)| !user.keys().any(|verb| verb.eq_ignore_ascii_case(known)))
+            .collect();
+        map.extend(user);
         ActionKinds(map)
     }
 }
