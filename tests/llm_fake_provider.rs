@@ -410,9 +410,9 @@ mod prompt_overrides {
         );
         let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
         let resolver = Resolver::new(&env, &NoKeychain);
-        let err = setup::investigator(&config(&server), dir.path(), store, &resolver)
-            .err()
-            .expect("the broken override is refused");
+        let Err(err) = setup::investigator(&config(&server), dir.path(), store, &resolver) else {
+            panic!("the broken override was accepted");
+        };
         assert!(matches!(err, SetupError::Prompt(_)), "{err}");
         let message = err.to_string();
         let path = dir.path().join("prompts/investigator_user.md");

@@ -52,10 +52,6 @@ impl EnvOverride {
             .iter()
             .fold(String::new(), |prefix, segment| join_key(&prefix, segment))
     }
-
-    pub(crate) fn segments(&self) -> &[String] {
-        &self.path
-    }
 }
 
 /// The value is left out: a variable refused as secret-looking must not

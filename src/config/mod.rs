@@ -190,24 +190,25 @@ impl Config {
             let location = Some(map.location(span.start));
             return Err(invalid(location, Some(path), secret_key_message(path)));
         }
-        for entry in env.iter() {
-            let key = entry.key();
-            let secret_segment = entry
-                .segments()
-                .iter()
-                .any(|segment| looks_like_secret(segment));
-            if secret_segment && !is_vocabulary_key(&key) {
-                return Err(invalid_env(
-                    entry.var(),
-                    Some(key.clone()),
-                    secret_env_message(&key),
-                ));
-            }
-        }
-
         let spans = env
             .apply(&mut table, text.len(), &default_tree())
             .map_err(|problem| invalid_env(&problem.var, problem.key, problem.message))?;
+        // The same check for what the variables put in (their own key, or
+        // the keys of an inline table they hold). Only keys that hold a
+        // value count, as in the file: `[agents.token-watch]` is a name.
+        let merged_map = SourceMap::index(text, &table);
+        let secret_from_env = merged_map
+            .value_keys()
+            .filter(|(path, name, _)| looks_like_secret(name) && !is_vocabulary_key(path))
+            .find_map(|(path, _, span)| Some((path, env.get(spans.find(span.start)?)?)));
+        if let Some((path, entry)) = secret_from_env {
+            return Err(invalid_env(
+                entry.var(),
+                Some(path.to_owned()),
+                secret_env_message(path),
+            ));
+        }
+
         let merged = toml::Spanned::new(root_span, table);
         let config = Config::deserialize(toml::de::Deserializer::from(merged)).map_err(|err| {
             let start = err.span().map(|span| span.start);

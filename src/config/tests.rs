@@ -541,6 +541,42 @@ fn secrets_cannot_come_in_through_the_environment_either() {
     let err = with_env("", &[("SOC_TUI__SLACK__TOKEN", "xoxb-SUPERSECRET")]).unwrap_err();
     assert!(err.to_string().contains("looks like a secret"), "{err}");
     assert!(!err.to_string().contains("SUPERSECRET"), "{err}");
+    // Inside an inline table a variable holds, too.
+    let err = with_env(
+        "",
+        &[(
+            "SOC_TUI__AGENTS__BOT",
+            "{ provider = \"openai\", api_key = \"sk-SUPERSECRET\" }",
+        )],
+    )
+    .unwrap_err();
+    assert_eq!(err.env_var(), Some("SOC_TUI__AGENTS__BOT"));
+    assert_eq!(err.key(), Some("agents.bot.api_key"));
+    assert!(!format!("{err} {err:?}").contains("SUPERSECRET"));
+    // Names of tables are not values: an agent may be called token-watch.
+    let loaded = with_env(
+        "",
+        &[("SOC_TUI__AGENTS__TOKEN-WATCH__PROVIDER", "heuristic")],
+    )
+    .unwrap();
+    assert!(loaded.config.agents.contains_key("token-watch"));
+    // Vocabulary keys are verbs, whatever words they hold.
+    let loaded = with_env(
+        "",
+        &[(
+            "SOC_TUI__CLOUDFLARE__ACTION_KINDS__API_TOKEN_ROTATE",
+            "update",
+        )],
+    )
+    .unwrap();
+    assert!(
+        loaded
+            .config
+            .cloudflare
+            .action_kinds
+            .iter()
+            .any(|(verb, _)| verb == "api_token_rotate")
+    );
 }
 
 #[test]
