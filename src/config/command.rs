@@ -174,9 +174,10 @@ fn prompts(paths: &Paths, write_defaults: bool) -> anyhow::Result<()> {
         println!("  {:<30} {}", "", status.file.purpose);
     }
     for path in unused {
+        // A file name in the user's directory: made safe for the terminal.
         println!(
             "  note: {} names no prompt and is not used (the names are listed above)",
-            path.display()
+            crate::sanitize::sanitize(&path.display().to_string())
         );
     }
     match broken.into_iter().next() {

@@ -112,11 +112,20 @@ impl EnvOverrides {
                 key,
                 message: message.to_owned(),
             };
-            if name.to_str().is_none() {
-                overrides.problems.push(problem(
-                    None,
-                    "the variable's name is not UTF-8: rename it to the key path in upper case",
-                ));
+            // The name is printed in errors and `config show`: only
+            // characters a key path can have, so nothing reaches a terminal
+            // that could act on it.
+            let plain = var
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if name.to_str().is_none() || !plain {
+                overrides.problems.push(EnvProblem {
+                    var: crate::sanitize::sanitize(&var).into_owned(),
+                    key: None,
+                    message: "the name has characters a key path cannot have: use the key path \
+                              in upper case (letters, digits, `_`, `-`)"
+                        .to_owned(),
+                });
                 continue;
             }
             let segments: Vec<String> = var[ENV_PREFIX.len()..]
@@ -436,6 +445,14 @@ mod tests {
             assert_eq!(problem.var, name);
             assert!(problem.message.contains("empty key segment"), "{problem:?}");
         }
+        let env = overrides(&[("SOC_TUI__HTTP__X\u{1b}[2J", "1")]);
+        let problem = env.first_problem().unwrap();
+        assert!(!problem.var.contains('\u{1b}'), "{problem:?}");
+        assert!(
+            problem
+                .message
+                .contains("characters a key path cannot have")
+        );
         let env = overrides(&[("SOC_TUI__HTTP__X", "1"), ("SOC_TUI__HTTP__x", "2")]);
         let problem = env.first_problem().unwrap();
         assert!(

@@ -66,6 +66,7 @@ pub fn is_theme_name(name: &str) -> bool {
     values::is_simple_name(name)
 }
 
+use env::EnvSpans;
 use secret_keys::{is_vocabulary_key, looks_like_secret, secret_env_message, secret_key_message};
 use source_map::SourceMap;
 
@@ -190,24 +191,17 @@ impl Config {
             let location = Some(map.location(span.start));
             return Err(invalid(location, Some(path), secret_key_message(path)));
         }
-        let spans = env
-            .apply(&mut table, text.len(), &default_tree())
-            .map_err(|problem| invalid_env(&problem.var, problem.key, problem.message))?;
-        // The same check for what the variables put in (their own key, or
-        // the keys of an inline table they hold). Only keys that hold a
-        // value count, as in the file: `[agents.token-watch]` is a name.
-        let merged_map = SourceMap::index(text, &table);
-        let secret_from_env = merged_map
-            .value_keys()
-            .filter(|(path, name, _)| looks_like_secret(name) && !is_vocabulary_key(path))
-            .find_map(|(path, _, span)| Some((path, env.get(spans.find(span.start)?)?)));
-        if let Some((path, entry)) = secret_from_env {
-            return Err(invalid_env(
-                entry.var(),
-                Some(path.to_owned()),
-                secret_env_message(path),
-            ));
-        }
+        let spans = if env.iter().next().is_none() {
+            EnvSpans::default()
+        } else {
+            let spans = env
+                .apply(&mut table, text.len(), &default_tree())
+                .map_err(|problem| invalid_env(&problem.var, problem.key, problem.message))?;
+            refuse_secrets_from_env(text, &table, env, &spans).map_err(|(var, path)| {
+                invalid_env(&var, Some(path.clone()), secret_env_message(&path))
+            })?;
+            spans
+        };
 
         let merged = toml::Spanned::new(root_span, table);
         let config = Config::deserialize(toml::de::Deserializer::from(merged)).map_err(|err| {
@@ -246,6 +240,27 @@ impl Config {
     /// The named agent's settings, or the built-in heuristic agent if it is not configured.
     pub fn agent(&self, name: &str) -> AgentConfig {
         self.agents.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// The secret-key check for what the variables put in (their own key, or
+/// the keys of an inline table they hold): `(variable, key)` of the first
+/// secret-looking one. Only keys that hold a value count, as in the file:
+/// `[agents.token-watch]` is a name.
+fn refuse_secrets_from_env(
+    text: &str,
+    merged: &DeTable<'_>,
+    env: &EnvOverrides,
+    spans: &EnvSpans,
+) -> Result<(), (String, String)> {
+    let map = SourceMap::index(text, merged);
+    let found = map
+        .value_keys()
+        .filter(|(path, name, _)| looks_like_secret(name) && !is_vocabulary_key(path))
+        .find_map(|(path, _, span)| Some((path, env.get(spans.find(span.start)?)?)));
+    match found {
+        Some((path, entry)) => Err((entry.var().to_owned(), path.to_owned())),
+        None => Ok(()),
     }
 }
 
