@@ -104,13 +104,19 @@ pub fn run(cmd: ConfigCommand, paths: &Paths) -> anyhow::Result<()> {
 
 fn check(paths: &Paths) -> anyhow::Result<()> {
     let path = &paths.config_file;
-    let env = EnvOverrides::from_process();
-    let loaded = Config::load_layers(path, &env)?;
+    let loaded = Config::load_layers(path, &EnvOverrides::from_process())?;
     if loaded.provenance.file().is_none() {
         bail!(
             "config file {} does not exist; create a commented example with `soc-tui config init`",
             path.display()
         );
+    }
+    // A broken prompt override stops the investigator as surely as a bad key.
+    let mut overrides = Vec::new();
+    for status in templates::survey(&paths.config_dir).0 {
+        if let PromptOrigin::Override(_) = status.state? {
+            overrides.push(status.file.name);
+        }
     }
     println!("ok: {}", path.display());
     for (section, description) in summary(&loaded.config) {
@@ -118,19 +124,6 @@ fn check(paths: &Paths) -> anyhow::Result<()> {
     }
     for (key, var) in loaded.provenance.env_overrides() {
         println!("  {:<11} {var} sets {key}", "env");
-    }
-    let (statuses, _) = templates::survey(&paths.config_dir);
-    let overrides: Vec<&str> = statuses
-        .iter()
-        .filter(|status| matches!(status.state, Ok(PromptOrigin::Override(_))))
-        .map(|status| status.file.name)
-        .collect();
-    if let Some(Err(err)) = statuses
-        .into_iter()
-        .map(|status| status.state)
-        .find(Result::is_err)
-    {
-        return Err(err.into());
     }
     println!(
         "  {:<11} {}",
