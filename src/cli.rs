@@ -53,8 +53,8 @@ pub enum Command {
     Ingest(crate::ingest::IngestArgs),
     /// Read new audit events from Cloudflare or Datadog once, store them, and print a summary.
     Poll(crate::sources::poll::cli::PollArgs),
-    /// Create, check and locate the config file.
-    #[command(subcommand)]
+    /// Create, check, locate and show the config (with each setting's origin); list the prompts.
+    #[command(subcommand, after_long_help = crate::config::ENV_HELP)]
     Config(crate::config::ConfigCommand),
     /// Store, inspect and delete service credentials (OS keychain).
     #[command(subcommand)]

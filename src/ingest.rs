@@ -16,9 +16,11 @@ use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use serde::Serialize;
 
+use crate::config::Config;
 use crate::model::AuditEvent;
 use crate::paths::Paths;
 use crate::sanitize::sanitize;
+use crate::sources::action_kinds::ActionKindMap;
 use crate::sources::raw::{self, Format, Rejection};
 use crate::store::Store;
 
@@ -109,18 +111,29 @@ impl IngestSummary {
 }
 
 /// Loads one file (or stdin for `-`) into `store`. `progress` is called with
-/// the number of input bytes consumed so far.
+/// the number of input bytes consumed so far. Kinds follow the built-in
+/// action vocabulary; [`ingest_path_with`] takes the configured one.
 pub fn ingest_path(
     store: &mut Store,
     path: &Path,
     progress: &dyn Fn(u64),
 ) -> Result<IngestSummary> {
+    ingest_path_with(store, path, &ActionKindMap::builtin(), progress)
+}
+
+/// [`ingest_path`] with the action vocabulary `kinds` (`[*.action_kinds]`).
+pub fn ingest_path_with(
+    store: &mut Store,
+    path: &Path,
+    kinds: &ActionKindMap,
+    progress: &dyn Fn(u64),
+) -> Result<IngestSummary> {
     let name = input_name(path);
     if is_stdin(path) {
-        return ingest_reader(store, io::stdin(), &name, progress);
+        return ingest_reader_with(store, io::stdin(), &name, kinds, progress);
     }
     let file = File::open(path).with_context(|| format!("{name}: cannot open"))?;
-    ingest_reader(store, file, &name, progress)
+    ingest_reader_with(store, file, &name, kinds, progress)
 }
 
 fn is_stdin(path: &Path) -> bool {
@@ -136,18 +149,30 @@ fn input_name(path: &Path) -> String {
     }
 }
 
-/// Loads a stream of raw audit data named `name` (for messages) into `store`.
+/// Loads a stream of raw audit data named `name` (for messages) into
+/// `store`, with the built-in action vocabulary.
 pub fn ingest_reader(
     store: &mut Store,
     reader: impl Read + Send,
     name: &str,
     progress: &dyn Fn(u64),
 ) -> Result<IngestSummary> {
+    ingest_reader_with(store, reader, name, &ActionKindMap::builtin(), progress)
+}
+
+/// [`ingest_reader`] with the action vocabulary `kinds`.
+pub fn ingest_reader_with(
+    store: &mut Store,
+    reader: impl Read + Send,
+    name: &str,
+    kinds: &ActionKindMap,
+    progress: &dyn Fn(u64),
+) -> Result<IngestSummary> {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let format = sniff(&mut reader).with_context(|| format!("{name}: cannot read"))?;
     let mut summary = match format {
-        Format::Ndjson => ingest_ndjson(store, reader, name, progress)?,
-        Format::Json => ingest_document(store, reader, name, progress)?,
+        Format::Ndjson => ingest_ndjson(store, reader, name, kinds, progress)?,
+        Format::Json => ingest_document(store, reader, name, kinds, progress)?,
     };
     summary.files = 1;
     tracing::info!(
@@ -172,6 +197,7 @@ fn ingest_document(
     store: &mut Store,
     mut reader: BufReader<impl Read>,
     name: &str,
+    kinds: &ActionKindMap,
     progress: &dyn Fn(u64),
 ) -> Result<IngestSummary> {
     let mut bytes = Vec::new();
@@ -179,7 +205,8 @@ fn ingest_document(
         .read_to_end(&mut bytes)
         .with_context(|| format!("{name}: cannot read"))?;
     progress(bytes.len() as u64);
-    let parsed = raw::parse_document(&bytes).map_err(|e| anyhow!("{name}: {e}"))?;
+    let mut parsed = raw::parse_document(&bytes).map_err(|e| anyhow!("{name}: {e}"))?;
+    kinds.apply_all(&mut parsed.events);
     let mut summary = IngestSummary {
         bytes: bytes.len() as u64,
         ..IngestSummary::default()
@@ -205,12 +232,13 @@ fn ingest_ndjson(
     store: &mut Store,
     reader: BufReader<impl Read + Send>,
     name: &str,
+    kinds: &ActionKindMap,
     progress: &dyn Fn(u64),
 ) -> Result<IngestSummary> {
     let (tx, rx) = mpsc::sync_channel::<io::Result<ParsedBatch>>(PIPELINE_DEPTH);
     let mut summary = IngestSummary::default();
     std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || parse_ndjson_batches(reader, tx));
+        scope.spawn(move || parse_ndjson_batches(reader, kinds, tx));
         for message in rx {
             let batch = message.with_context(|| format!("{name}: read error"))?;
             summary.bytes = batch.bytes_consumed;
@@ -229,6 +257,7 @@ fn ingest_ndjson(
 /// Stops quietly when the writer hangs up (it failed and reported why).
 fn parse_ndjson_batches(
     mut reader: BufReader<impl Read>,
+    kinds: &ActionKindMap,
     tx: mpsc::SyncSender<io::Result<ParsedBatch>>,
 ) {
     let mut line = Vec::with_capacity(4096);
@@ -254,7 +283,10 @@ fn parse_ndjson_batches(
         line_no += 1;
         consumed += n as u64;
         match raw::parse_ndjson_line(&line, line_no) {
-            Ok(Some(event)) => batch.events.push(event),
+            Ok(Some(mut event)) => {
+                kinds.apply(&mut event);
+                batch.events.push(event);
+            }
             Ok(None) => {}
             Err(rejection) => batch.rejected.push(rejection),
         }
@@ -301,6 +333,9 @@ pub fn run(args: IngestArgs, paths: &Paths) -> Result<ExitCode> {
     if stdin_uses > 1 {
         anyhow::bail!("`-` (standard input) can be given only once");
     }
+    // Only the action vocabulary is read from the config, but a config that
+    // does not load is reported rather than ingested around.
+    let kinds = ActionKindMap::from_config(&Config::load_or_default(&paths.config_file)?);
     paths.ensure_data_dir()?;
     let store_path = paths.store_file();
     let mut store = Store::open(&store_path)
@@ -311,7 +346,7 @@ pub fn run(args: IngestArgs, paths: &Paths) -> Result<ExitCode> {
     let mut failed = Vec::new();
     for path in &args.files {
         let bar = progress_bar(path);
-        let result = ingest_path(&mut store, path, &|bytes| {
+        let result = ingest_path_with(&mut store, path, &kinds, &|bytes| {
             if let Some(bar) = &bar {
                 bar.set_position(bytes);
             }

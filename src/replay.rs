@@ -24,9 +24,10 @@ use crate::detect::rules::{self, Rules};
 use crate::engine::checks::{Mode, run_window};
 use crate::engine::cli::{TableRow, findings_table, parse_time};
 use crate::engine::{Cadences, CoveredWindow};
-use crate::ingest::ingest_path;
+use crate::ingest::ingest_path_with;
 use crate::paths::Paths;
 use crate::sanitize::sanitize;
+use crate::sources::action_kinds::ActionKindMap;
 use crate::store::{CheckKind, Delivery, FindingFilter, OutboxFilter, Sink, Store, StoredFinding};
 
 #[derive(Debug, Args)]
@@ -188,11 +189,12 @@ pub fn run(args: ReplayArgs, paths: &Paths) -> Result<ExitCode> {
         None => rules::load(paths)?.rules,
     };
     let config = Config::load_or_default(&paths.config_file)?;
+    let kinds = ActionKindMap::from_config(&config);
     let temp = TempStore::create()?;
     let mut store = Store::open(&temp.file()).context("creating the replay's temporary store")?;
     let mut rejected = 0;
     for file in &args.files {
-        let summary = ingest_path(&mut store, file, &|_| {})?;
+        let summary = ingest_path_with(&mut store, file, &kinds, &|_| {})?;
         rejected += summary.rejected_total;
         for r in summary.rejected.iter().take(5) {
             eprintln!(

@@ -244,3 +244,200 @@ fn check_accepts_an_empty_file_and_rejects_a_bad_one_with_its_line() {
         "{err}"
     );
 }
+
+fn soc_tui_with_env(config: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_soc-tui"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("SOC_TUI_CONFIG")
+        .env("SOC_TUI_DATA", config.with_file_name("data"))
+        // No keychain for `show --effective` to reach: it reports where each
+        // credential comes from, and the machine's own keychain is not ours.
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/soc-tui-test-bus",
+        )
+        .envs(vars.iter().copied())
+        .output()
+        .expect("running soc-tui")
+}
+
+/// `config show --effective` through the real binary: a default, a value
+/// from the file (with its line), one from a SOC_TUI__ variable, a prompt
+/// override and a credential's source, never its value.
+#[test]
+fn show_effective_gives_each_setting_its_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "# mine\n[http]\nrequest_timeout = \"45s\"\n\n[cloudflare.action_kinds]\nruleset_deploy = \"update\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("prompts")).unwrap();
+    let user_prompt = dir.path().join("prompts/investigator_user.md");
+    std::fs::write(&user_prompt, "{{console_findings}}\n{{audit_events}}\n").unwrap();
+    let vars = [
+        ("SOC_TUI__DATADOG__SITE", "datadoghq.eu"),
+        ("SOC_TUI__OUTBOX__MAX_ATTEMPTS", "7"),
+        ("SOC_TUI_LINEAR_API_KEY", "lin_api_SENTINEL_not_a_real_key"),
+    ];
+
+    let out = soc_tui_with_env(&config, &["config", "show", "--effective", "--json"], &vars);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("SENTINEL"), "{text}");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let setting = |key: &str| {
+        doc["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap_or_else(|| panic!("{key} not listed in {text}"))
+            .clone()
+    };
+    let shown = config.display();
+    assert_eq!(setting("http.request_timeout")["value"], "45s");
+    assert_eq!(
+        setting("http.request_timeout")["origin"],
+        format!("file:{shown}:3")
+    );
+    assert_eq!(
+        setting("cloudflare.action_kinds.ruleset_deploy")["origin"],
+        format!("file:{shown}:6")
+    );
+    assert_eq!(
+        setting("cloudflare.action_kinds.token_create")["origin"],
+        "default"
+    );
+    assert_eq!(setting("datadog.site")["value"], "datadoghq.eu");
+    assert_eq!(
+        setting("datadog.site")["origin"],
+        "env:SOC_TUI__DATADOG__SITE"
+    );
+    assert_eq!(setting("outbox.max_attempts")["value"], 7);
+    assert_eq!(
+        setting("outbox.max_attempts")["origin"],
+        "env:SOC_TUI__OUTBOX__MAX_ATTEMPTS"
+    );
+    assert_eq!(setting("outbox.concurrency")["origin"], "default");
+    assert_eq!(setting("http.connect_timeout")["origin"], "default");
+
+    let prompt = |name: &str| {
+        doc["prompts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["origin"]
+            .clone()
+    };
+    assert_eq!(
+        prompt("investigator_user.md"),
+        format!("file:{}", user_prompt.display())
+    );
+    assert_eq!(prompt("investigator_system.md"), "default");
+    assert_eq!(doc["rules"]["origin"], "default");
+    let linear = doc["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "linear")
+        .unwrap()
+        .clone();
+    assert_eq!(linear["origin"], "env:SOC_TUI_LINEAR_API_KEY");
+
+    // The text form says the same, one `key = value  # origin` line each.
+    let out = soc_tui_with_env(&config, &["config", "show", "--effective"], &vars);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("SENTINEL"), "{text}");
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} line in {text}"))
+            .to_owned()
+    };
+    assert!(line("datadog.site = \"datadoghq.eu\"").ends_with("# env:SOC_TUI__DATADOG__SITE"));
+    assert!(line("http.request_timeout = \"45s\"").ends_with(&format!("# file:{shown}:3")));
+    assert!(line("outbox.concurrency = 4").ends_with("# default"));
+
+    // Without --effective only what the file and the environment set.
+    let out = soc_tui_with_env(&config, &["config", "show"], &vars);
+    let text = stdout(&out);
+    assert!(text.contains("datadog.site = \"datadoghq.eu\""), "{text}");
+    assert!(!text.contains("outbox.concurrency"), "{text}");
+}
+
+#[test]
+fn a_bad_environment_value_is_reported_by_its_variable_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[http]\nmax_retries = 1\n").unwrap();
+    let out = soc_tui_with_env(
+        &config,
+        &["config", "check"],
+        &[("SOC_TUI__HTTP__REQUEST_TIMEOUT", "45")],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "config error in environment variable SOC_TUI__HTTP__REQUEST_TIMEOUT: \
+             key `http.request_timeout`: bad duration"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains(" line "), "{err}");
+
+    let ok = soc_tui_with_env(
+        &config,
+        &["config", "check"],
+        &[("SOC_TUI__HTTP__REQUEST_TIMEOUT", "45s")],
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        stdout(&ok).contains("SOC_TUI__HTTP__REQUEST_TIMEOUT sets http.request_timeout"),
+        "{}",
+        stdout(&ok)
+    );
+}
+
+#[test]
+fn config_prompts_lists_writes_and_checks_the_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let listed = soc_tui(&config, &["config", "prompts"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(
+        stdout(&listed).contains("investigator_system.md         default"),
+        "{}",
+        stdout(&listed)
+    );
+
+    let written = soc_tui(&config, &["config", "prompts", "--write-defaults"]);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let user = dir.path().join("prompts/investigator_user.md");
+    assert!(stdout(&written).contains(&format!("wrote {}", user.display())));
+    std::fs::write(&user, "mine, without placeholders").unwrap();
+    let again = soc_tui(&config, &["config", "prompts", "--write-defaults"]);
+    assert!(
+        stdout(&again).contains(&format!("kept {} (it exists)", user.display())),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&user).unwrap(),
+        "mine, without placeholders"
+    );
+    assert!(!again.status.success());
+    let err = stderr(&again);
+    assert!(err.contains(&user.display().to_string()), "{err}");
+    assert!(err.contains("{{console_findings}} is missing"), "{err}");
+    let check = soc_tui(&config, &["config", "check"]);
+    assert!(!check.status.success());
+    assert!(stderr(&check).contains("{{console_findings}} is missing"));
+}

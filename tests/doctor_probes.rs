@@ -10,7 +10,6 @@ mod common;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -182,15 +181,31 @@ impl Keychain for MemoryKeychain {
 
 /// The doctor on `config`, with `secrets` (env var, value) as the environment.
 async fn doctor(config: String, secrets: Vec<(&'static str, String)>) -> DoctorReport {
+    doctor_with_prompt(config, secrets, None).await
+}
+
+/// The doctor with a config dir of its own, holding `system_prompt` as the
+/// investigator's system prompt override when given.
+async fn doctor_with_prompt(
+    config: String,
+    secrets: Vec<(&'static str, String)>,
+    system_prompt: Option<String>,
+) -> DoctorReport {
     tokio::task::spawn_blocking(move || {
         let config = Config::from_toml_str(&config, "test config").expect("a valid config");
         let env: HashMap<&str, String> = secrets.into_iter().collect();
         let lookup = move |name: &str| env.get(name).map(OsString::from);
         let keychain = MemoryKeychain::default();
         let data = tempfile::tempdir().expect("temp dir");
+        let config_dir = tempfile::tempdir().expect("temp dir");
+        if let Some(text) = system_prompt {
+            let prompts = config_dir.path().join("prompts");
+            std::fs::create_dir_all(&prompts).unwrap();
+            std::fs::write(prompts.join("investigator_system.md"), text).unwrap();
+        }
         soc_tui::setup::doctor(
             &config,
-            Path::new("test.toml"),
+            &config_dir.path().join("config.toml"),
             &Resolver::new(&lookup, &keychain),
             data.path(),
         )
@@ -220,7 +235,9 @@ fn assert_no_secret(text: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_install_is_ok_everywhere_with_a_fact_per_service() {
     let server = healthy().await;
-    let report = doctor(config_text(&server.base()), all_secrets()).await;
+    // The model is asked with the prompts in force, overrides included.
+    let system = "OVERRIDDEN-SYSTEM-PROMPT for the doctor\n\n{{answer_format}}\n".to_owned();
+    let report = doctor_with_prompt(config_text(&server.base()), all_secrets(), Some(system)).await;
     assert_eq!(report.failed, 0, "{}", report.table());
     let fact = |service: &str| find(&report, service).detail.clone();
     assert!(
@@ -274,6 +291,12 @@ async fn a_healthy_install_is_ok_everywhere_with_a_fact_per_service() {
         chat.json()["max_tokens"],
         777,
         "agents.<name>.max_tokens is sent"
+    );
+    assert!(
+        chat.json()["messages"][0]["content"]
+            .as_str()
+            .is_some_and(|system| system.starts_with("OVERRIDDEN-SYSTEM-PROMPT")),
+        "the override in the config dir is the system prompt"
     );
     let audit = requests
         .iter()

@@ -193,3 +193,28 @@ fn a_missing_file_is_an_error_naming_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("nope.json: cannot open"), "{stderr}");
 }
+
+/// `[cloudflare.action_kinds]` in the config decides the kind stored for a
+/// verb of the user's own vocabulary; without it the classifier's stands.
+#[test]
+fn the_configured_action_vocabulary_sets_the_stored_kind() {
+    let line = br#"{"id":"c1","when":"2026-11-20T10:00:00Z","action":{"type":"ruleset_deploy","result":true},"actor":{"email":"ops@example.com"},"owner":{"id":"4bb334f7c94c4a29a045f03944f072e5"}}"#;
+    let stored_kind = |config: &str| {
+        let sandbox = Sandbox::new();
+        sandbox.file("config.toml", config.as_bytes());
+        let input = sandbox.file("events.ndjson", line);
+        let (code, summary) = sandbox.summary(&[&input]);
+        assert_eq!(code, 0, "{summary}");
+        let store = soc_tui::store::Store::open(&sandbox.data_dir().join("soc-tui.db")).unwrap();
+        let from = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let to = chrono::Utc::now();
+        let events = store.events_between(from, to, 10).unwrap();
+        assert_eq!(events.len(), 1);
+        events[0].action.kind
+    };
+    assert_eq!(stored_kind(""), soc_tui::model::ActionKind::Other);
+    assert_eq!(
+        stored_kind("[cloudflare.action_kinds]\nruleset_deploy = \"update\"\n"),
+        soc_tui::model::ActionKind::Update
+    );
+}

@@ -229,6 +229,7 @@ fn issue_request() -> DeliveryRequest {
         priority: 1,
         labels: vec!["new-token".into(), "triage".into(), "missing".into()],
         workflow: Some(Workflow::Token),
+        rule_severity: None,
     }
 }
 

@@ -295,3 +295,130 @@ async fn an_answer_that_reports_the_injection_is_accepted() {
     let value: Value = serde_json::to_value(&report).unwrap();
     assert_eq!(value["engine"]["model_verdict"], "likely_malicious");
 }
+
+mod prompt_overrides {
+    use std::ffi::OsString;
+
+    use soc_tui::config::Config;
+    use soc_tui::investigate::setup::{self, SetupError};
+    use soc_tui::secrets::{Credential, Keychain, Resolver, SecretsError};
+
+    use super::*;
+
+    struct NoKeychain;
+
+    impl Keychain for NoKeychain {
+        fn read(&self, _: Credential) -> Result<Option<Secret>, SecretsError> {
+            Ok(None)
+        }
+        fn write(&self, credential: Credential, _: &Secret) -> Result<(), SecretsError> {
+            Err(SecretsError::KeychainUnavailable {
+                credential,
+                reason: "test".into(),
+            })
+        }
+        fn delete(&self, _: Credential) -> Result<bool, SecretsError> {
+            Ok(false)
+        }
+        fn backend(&self) -> &'static str {
+            "none"
+        }
+        fn availability(&self) -> Result<(), String> {
+            Err("test".into())
+        }
+    }
+
+    fn env(name: &str) -> Option<OsString> {
+        (name == Credential::LlmApiKey.env_var()).then(|| OsString::from(KEY))
+    }
+
+    fn config(server: &FakeServer) -> Config {
+        let text = format!(
+            "[agents.investigator]\nprovider = \"openai\"\nmodel = \"test-model\"\n\
+             base_url = \"{}\"\ntimeout = \"10s\"\n\n[investigation]\nlive_queries = false\n\n\
+             [http]\nmax_retries = 0\n",
+            server.base()
+        );
+        Config::from_toml_str(&text, "test.toml").unwrap()
+    }
+
+    fn write_prompt(dir: &std::path::Path, name: &str, text: &str) {
+        std::fs::create_dir_all(dir.join("prompts")).unwrap();
+        std::fs::write(dir.join("prompts").join(name), text).unwrap();
+    }
+
+    /// The investigator built from the config (as every command builds it)
+    /// sends the config dir's prompt overrides to the model.
+    #[tokio::test]
+    async fn overrides_in_the_config_dir_are_what_the_model_receives() {
+        let server = FakeServer::start(vec![openai_reply(&answer(
+            "suspicious",
+            &["dd:dd-monitor-del-0"],
+            false,
+        ))])
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let system = include_str!("../assets/prompts/investigator_system.md").replace(
+            "You are the investigation assistant",
+            "SYSTEM-OVERRIDE-7f3a. You are the investigation assistant",
+        );
+        write_prompt(dir.path(), "investigator_system.md", &system);
+        write_prompt(
+            dir.path(),
+            "investigator_user.md",
+            "USER-OVERRIDE-91c2 findings:\n{{console_findings}}\n\nevents:\n{{audit_events}}\n",
+        );
+
+        let (actor, at, events) = scenarios::compromised_admin();
+        let mut store = Store::open_in_memory().unwrap();
+        store.insert_events(&events).unwrap();
+        let store = Arc::new(Mutex::new(store));
+        let resolver = Resolver::new(&env, &NoKeychain);
+        let investigator =
+            setup::investigator(&config(&server), dir.path(), Arc::clone(&store), &resolver)
+                .unwrap();
+        let id = investigator
+            .open(&InvestigationRequest::from_cli(&actor, at))
+            .unwrap()
+            .id();
+        let report = investigator.run(id).await.unwrap();
+        assert_eq!(report.engine.verdict_from, "openai");
+
+        let requests = server.received();
+        assert_eq!(requests.len(), 1);
+        let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+        let system = body["messages"][0]["content"].as_str().unwrap();
+        let user = body["messages"][1]["content"].as_str().unwrap();
+        assert!(system.contains("SYSTEM-OVERRIDE-7f3a"), "{system}");
+        // The answer format the parser depends on is still there.
+        assert!(system.contains("instructions_in_data"), "{system}");
+        assert!(
+            user.starts_with("USER-OVERRIDE-91c2 findings:\n{"),
+            "{user}"
+        );
+        assert!(user.contains("<untrusted_audit_data nonce="), "{user}");
+        assert!(!user.contains("{{"), "{user}");
+    }
+
+    #[tokio::test]
+    async fn a_broken_override_stops_the_setup_and_names_the_file() {
+        let server = FakeServer::start(vec![]).await;
+        let dir = tempfile::tempdir().unwrap();
+        write_prompt(
+            dir.path(),
+            "investigator_user.md",
+            "Summarize {{console_findings}} please",
+        );
+        let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+        let resolver = Resolver::new(&env, &NoKeychain);
+        let Err(err) = setup::investigator(&config(&server), dir.path(), store, &resolver) else {
+            panic!("the broken override was accepted");
+        };
+        assert!(matches!(err, SetupError::Prompt(_)), "{err}");
+        let message = err.to_string();
+        let path = dir.path().join("prompts/investigator_user.md");
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert!(message.contains("{{audit_events}} is missing"), "{message}");
+        assert!(server.received().is_empty());
+    }
+}

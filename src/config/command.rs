@@ -1,4 +1,4 @@
-//! `soc-tui config init | check | path`.
+//! `soc-tui config init | check | path | show | prompts`.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -7,8 +7,20 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
-use super::{Config, ConfigError, EXAMPLE_CONFIG, summary};
+use super::{Config, EXAMPLE_CONFIG, EnvOverrides, summary};
+use crate::investigate::llm::templates::{self, PromptOrigin, Written};
 use crate::paths::Paths;
+
+/// Shown under `soc-tui config --help`.
+pub const ENV_HELP: &str = "\
+Environment overrides: any key can be set with SOC_TUI__<SECTION>__<KEY>, the key path in upper case \
+with `__` between segments, applied over the file before it is validated. For example \
+SOC_TUI__DATADOG__SITE=datadoghq.eu, SOC_TUI__HTTP__REQUEST_TIMEOUT=45s, \
+SOC_TUI__AGENTS__INVESTIGATOR__MODEL=llama3.1. Text keys take the value as it is; numbers, true/false \
+and arrays are written as in TOML (SOC_TUI__LINEAR__LABELS__BASELINE='[\"soc\"]'). A bad value is \
+reported with the variable's name. Secrets are refused here as in the file: they have their own \
+variables (`soc-tui auth --help`). `soc-tui config show --effective` prints every setting with its \
+origin: default, file:<path>:<line> or env:<VAR>.";
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -38,6 +50,41 @@ pub enum ConfigCommand {
     /// That is `--config`, else `SOC_TUI_CONFIG`, else `config.toml` in the
     /// platform config directory. The file need not exist.
     Path,
+
+    /// Print the settings in force and where each came from.
+    ///
+    /// One `key = value  # origin` line per setting, the origin being
+    /// `default`, `file:<path>:<line>` or `env:<VAR>` (a SOC_TUI__<SECTION>__<KEY>
+    /// variable). Without --effective only the settings the file and the
+    /// environment set are listed. With --effective every setting is, and also
+    /// each investigator prompt (default or the override file), the detection
+    /// rules (default or <config dir>/rules.toml) and where each credential
+    /// comes from (env, keychain or missing; never its value). Exits non-zero
+    /// when a prompt override or the rules file cannot be used.
+    Show {
+        /// Every setting, prompt, rules file and credential source, defaults included.
+        #[arg(long)]
+        effective: bool,
+        /// Print JSON: {"config_file", "environment", "settings": [{"key", "value", "origin"}], ...}.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// List the investigator's prompts and which text of each is in force.
+    ///
+    /// The prompts are Markdown files: the built-in ones are embedded, and a
+    /// file of the same name in <config dir>/prompts/ replaces one. The code
+    /// fills the {{placeholders}} (the answer format, the console's findings,
+    /// the fenced audit events), so an override must keep them; the answer
+    /// format must still name every key of the JSON answer, which the parser
+    /// checks whatever the prompt says. A broken override is an error naming
+    /// the file. Exits non-zero when an override cannot be used.
+    Prompts {
+        /// Write the built-in prompts into <config dir>/prompts/ for editing;
+        /// files already there are kept, never overwritten.
+        #[arg(long)]
+        write_defaults: bool,
+    },
 }
 
 pub fn run(cmd: ConfigCommand, paths: &Paths) -> anyhow::Result<()> {
@@ -47,25 +94,89 @@ pub fn run(cmd: ConfigCommand, paths: &Paths) -> anyhow::Result<()> {
             println!("wrote {}", paths.config_file.display());
             println!("edit it, then run `soc-tui config check`");
         }
-        ConfigCommand::Check => check(&paths.config_file)?,
+        ConfigCommand::Check => check(paths)?,
         ConfigCommand::Path => println!("{}", paths.config_file.display()),
+        ConfigCommand::Show { effective, json } => super::show::run(paths, effective, json)?,
+        ConfigCommand::Prompts { write_defaults } => prompts(paths, write_defaults)?,
     }
     Ok(())
 }
 
-fn check(path: &Path) -> anyhow::Result<()> {
-    let config = match Config::load(path) {
-        Err(ConfigError::NotFound { .. }) => bail!(
+fn check(paths: &Paths) -> anyhow::Result<()> {
+    let path = &paths.config_file;
+    let loaded = Config::load_layers(path, &EnvOverrides::from_process())?;
+    if loaded.provenance.file().is_none() {
+        bail!(
             "config file {} does not exist; create a commented example with `soc-tui config init`",
             path.display()
-        ),
-        other => other?,
-    };
+        );
+    }
+    // A broken prompt override stops the investigator as surely as a bad key.
+    let mut overrides = Vec::new();
+    for status in templates::survey(&paths.config_dir).0 {
+        if let PromptOrigin::Override(_) = status.state? {
+            overrides.push(status.file.name);
+        }
+    }
     println!("ok: {}", path.display());
-    for (section, description) in summary(&config) {
+    for (section, description) in summary(&loaded.config) {
         println!("  {section:<11} {description}");
     }
+    for (key, var) in loaded.provenance.env_overrides() {
+        println!("  {:<11} {var} sets {key}", "env");
+    }
+    println!(
+        "  {:<11} {}",
+        "prompts",
+        if overrides.is_empty() {
+            "built in (`soc-tui config prompts`)".to_owned()
+        } else {
+            format!("overridden: {}", overrides.join(", "))
+        }
+    );
     Ok(())
+}
+
+fn prompts(paths: &Paths, write_defaults: bool) -> anyhow::Result<()> {
+    let dir = paths.config_dir.join(templates::PROMPTS_DIR);
+    if write_defaults {
+        let written = templates::write_defaults(&paths.config_dir)
+            .with_context(|| format!("writing the built-in prompts to {}", dir.display()))?;
+        for entry in written {
+            match entry {
+                Written::Created(path) => println!("wrote {}", path.display()),
+                Written::Kept(path) => println!("kept {} (it exists)", path.display()),
+            }
+        }
+        println!("edit them; `soc-tui config prompts` checks them\n");
+    }
+    println!("prompts (overrides are read from {})", dir.display());
+    let (statuses, unused) = templates::survey(&paths.config_dir);
+    let mut broken = Vec::new();
+    for status in statuses {
+        let state = match status.state {
+            Ok(PromptOrigin::Default) => "default".to_owned(),
+            Ok(PromptOrigin::Override(path)) => format!("override {}", path.display()),
+            Err(err) => {
+                let line = format!("BROKEN: {err}");
+                broken.push(err);
+                line
+            }
+        };
+        println!("  {:<30} {state}", status.file.name);
+        println!("  {:<30} {}", "", status.file.purpose);
+    }
+    for path in unused {
+        // A file name in the user's directory: made safe for the terminal.
+        println!(
+            "  note: {} names no prompt and is not used (the names are listed above)",
+            crate::sanitize::sanitize(&path.display().to_string())
+        );
+    }
+    match broken.into_iter().next() {
+        Some(err) => Err(err.into()),
+        None => Ok(()),
+    }
 }
 
 /// Writes the example config to `path`, creating parent directories.

@@ -1,4 +1,5 @@
-//! Config errors: each names the file, and for a bad file the line, column and key.
+//! Config errors: each names the file, and for a bad file the line, column
+//! and key; a bad `SOC_TUI__...` environment variable is named instead of a line.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -64,6 +65,14 @@ impl ConfigError {
             _ => None,
         }
     }
+
+    /// The `SOC_TUI__...` variable that set the bad value, when one did.
+    pub fn env_var(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid(invalid) => invalid.env_var.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// A config text that does not parse or does not validate.
@@ -73,13 +82,18 @@ pub struct InvalidConfig {
     pub origin: String,
     pub location: Option<Location>,
     pub key: Option<String>,
+    /// The environment variable the value came from; then `location` is `None`.
+    pub env_var: Option<String>,
     /// What is wrong and what is allowed.
     pub message: String,
 }
 
 impl fmt::Display for InvalidConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "config error in {}", self.origin)?;
+        match &self.env_var {
+            Some(var) => write!(f, "config error in environment variable {var}")?,
+            None => write!(f, "config error in {}", self.origin)?,
+        }
         if let Some(Location { line, column }) = self.location {
             write!(f, " line {line}, column {column}")?;
         }
@@ -129,11 +143,27 @@ mod tests {
                 column: 18,
             }),
             key: Some("s3.retention_days".into()),
+            env_var: None,
             message: "must be at least 1".into(),
         };
         assert_eq!(
             invalid.to_string(),
             "config error in /etc/soc-tui.toml line 4, column 18: key `s3.retention_days`: must be at least 1"
+        );
+    }
+
+    #[test]
+    fn display_names_the_variable_instead_of_a_line() {
+        let invalid = InvalidConfig {
+            origin: "/etc/soc-tui.toml".into(),
+            location: None,
+            key: Some("http.request_timeout".into()),
+            env_var: Some("SOC_TUI__HTTP__REQUEST_TIMEOUT".into()),
+            message: "must be greater than zero".into(),
+        };
+        assert_eq!(
+            invalid.to_string(),
+            "config error in environment variable SOC_TUI__HTTP__REQUEST_TIMEOUT: key `http.request_timeout`: must be greater than zero"
         );
     }
 }

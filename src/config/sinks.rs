@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::values::{BaseUrl, CredentialName, Email};
+use crate::detect::finding::{PagerDutySeverity, Severity};
 
 /// `[confluence]`: where approved investigation reports are published.
 /// Unset `base_url` means Confluence is not used.
@@ -40,6 +41,7 @@ pub struct LinearConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_id: Option<String>,
     pub labels: LinearLabels,
+    pub priorities: LinearPriorities,
 }
 
 impl LinearConfig {
@@ -54,6 +56,7 @@ impl Default for LinearConfig {
             api_url: BaseUrl::builtin("https://api.linear.app/graphql"),
             team_id: None,
             labels: LinearLabels::default(),
+            priorities: LinearPriorities::default(),
         }
     }
 }
@@ -65,6 +68,88 @@ pub struct LinearLabels {
     pub baseline: Vec<String>,
     pub bursts: Vec<String>,
     pub tokens: Vec<String>,
+    /// Published investigation reports.
+    pub investigation: Vec<String>,
+}
+
+/// `[linear.priorities]`: the Linear priority of a ticket for each severity
+/// (0 no priority, 1 urgent, 2 high, 3 medium, 4 low).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "the [linear.priorities] table"
+)]
+pub struct LinearPriorities {
+    pub critical: u8,
+    pub high: u8,
+    pub medium: u8,
+    pub low: u8,
+    pub info: u8,
+}
+
+impl LinearPriorities {
+    pub fn of(&self, severity: Severity) -> u8 {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+}
+
+impl Default for LinearPriorities {
+    fn default() -> Self {
+        LinearPriorities {
+            critical: Severity::Critical.linear_priority(),
+            high: Severity::High.linear_priority(),
+            medium: Severity::Medium.linear_priority(),
+            low: Severity::Low.linear_priority(),
+            info: Severity::Info.linear_priority(),
+        }
+    }
+}
+
+/// `[pagerduty.severities]`: the Events API v2 severity sent for each
+/// severity (critical, error, warning or info).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "the [pagerduty.severities] table"
+)]
+pub struct PagerDutySeverities {
+    pub critical: PagerDutySeverity,
+    pub high: PagerDutySeverity,
+    pub medium: PagerDutySeverity,
+    pub low: PagerDutySeverity,
+    pub info: PagerDutySeverity,
+}
+
+impl PagerDutySeverities {
+    pub fn of(&self, severity: Severity) -> PagerDutySeverity {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+}
+
+impl Default for PagerDutySeverities {
+    fn default() -> Self {
+        PagerDutySeverities {
+            critical: Severity::Critical.pagerduty(),
+            high: Severity::High.pagerduty(),
+            medium: Severity::Medium.pagerduty(),
+            low: Severity::Low.pagerduty(),
+            info: Severity::Info.pagerduty(),
+        }
+    }
 }
 
 /// `[pagerduty]`: incidents for urgent findings.
@@ -83,6 +168,7 @@ pub struct PagerDutyConfig {
     /// only when `routing_key_name` names the REST API key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_id: Option<String>,
+    pub severities: PagerDutySeverities,
 }
 
 impl Default for PagerDutyConfig {
@@ -94,6 +180,7 @@ impl Default for PagerDutyConfig {
             routing_key_name: CredentialName::builtin("pagerduty-routing-key"),
             from_email: None,
             service_id: None,
+            severities: PagerDutySeverities::default(),
         }
     }
 }

@@ -49,6 +49,13 @@ impl<'a> SourceMap<'a> {
             })
     }
 
+    /// Every key written in the file (tables, values and array elements) with its line.
+    pub(crate) fn written_keys(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.entries
+            .iter()
+            .map(|entry| (entry.path.as_str(), self.location(entry.key.start).line))
+    }
+
     /// The key an error at `offset` is about: the key written there, else the
     /// innermost value that contains it.
     pub(crate) fn key_at(&self, offset: usize) -> Option<&str> {

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::action_kinds::ActionKinds;
 use super::values::{AccountId, BaseUrl, HumanDuration};
 
 /// `[cloudflare]`: account audit logs.
@@ -22,6 +23,9 @@ pub struct CloudflareConfig {
     pub settle_delay: HumanDuration,
     /// How far back the very first poll of an account reads (no checkpoint yet).
     pub initial_lookback: HumanDuration,
+    /// `[cloudflare.action_kinds]`: action type -> normalized kind, over the defaults.
+    #[serde(deserialize_with = "super::action_kinds::merge_cloudflare")]
+    pub action_kinds: ActionKinds,
 }
 
 impl CloudflareConfig {
@@ -40,6 +44,7 @@ impl Default for CloudflareConfig {
             poll_overlap: HumanDuration::from_secs(5 * 60),
             settle_delay: HumanDuration::from_secs(60),
             initial_lookback: HumanDuration::from_secs(60 * 60),
+            action_kinds: ActionKinds::cloudflare_defaults(),
         }
     }
 }
@@ -76,6 +81,9 @@ pub struct DatadogConfig {
     pub settle_delay: HumanDuration,
     /// How far back the very first poll reads (no checkpoint yet).
     pub initial_lookback: HumanDuration,
+    /// `[datadog.action_kinds]`: `@action` -> normalized kind, over the defaults.
+    #[serde(deserialize_with = "super::action_kinds::merge_datadog")]
+    pub action_kinds: ActionKinds,
 }
 
 impl Default for DatadogConfig {
@@ -86,6 +94,7 @@ impl Default for DatadogConfig {
             poll_overlap: HumanDuration::from_secs(5 * 60),
             settle_delay: HumanDuration::from_secs(60),
             initial_lookback: HumanDuration::from_secs(60 * 60),
+            action_kinds: ActionKinds::datadog_defaults(),
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
+use crate::detect::finding::PagerDutySeverity;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::from_toml_str(text, "test.toml")
@@ -31,6 +32,9 @@ fn full_config() -> Config {
             poll_overlap: HumanDuration::from_secs(600),
             settle_delay: HumanDuration::from_secs(30),
             initial_lookback: HumanDuration::from_secs(7200),
+            // The vocabulary's keys are its verbs: the defaults are the ones
+            // the example lists (a merged one is tested on its own).
+            action_kinds: ActionKinds::cloudflare_defaults(),
         },
         datadog: DatadogConfig {
             site: None,
@@ -38,6 +42,7 @@ fn full_config() -> Config {
             poll_overlap: HumanDuration::from_secs(120),
             settle_delay: HumanDuration::from_secs(90),
             initial_lookback: HumanDuration::from_secs(3 * 86_400),
+            action_kinds: ActionKinds::datadog_defaults(),
         },
         axiom: AxiomConfig {
             enabled: true,
@@ -58,6 +63,14 @@ fn full_config() -> Config {
                 baseline: vec!["baseline".into()],
                 bursts: vec!["burst".into()],
                 tokens: vec!["new-token".into()],
+                investigation: vec!["investigation".into()],
+            },
+            priorities: LinearPriorities {
+                critical: 1,
+                high: 1,
+                medium: 2,
+                low: 3,
+                info: 0,
             },
         },
         pagerduty: PagerDutyConfig {
@@ -67,6 +80,13 @@ fn full_config() -> Config {
             routing_key_name: CredentialName::try_from("pagerduty-api-key".to_owned()).unwrap(),
             from_email: Some(Email::try_from("oncall@example.com".to_owned()).unwrap()),
             service_id: Some("PWIXJZS".into()),
+            severities: PagerDutySeverities {
+                critical: PagerDutySeverity::Critical,
+                high: PagerDutySeverity::Critical,
+                medium: PagerDutySeverity::Error,
+                low: PagerDutySeverity::Warning,
+                info: PagerDutySeverity::Info,
+            },
         },
         s3: S3Config {
             bucket: Some("soc-archive".into()),
@@ -429,4 +449,177 @@ fn summary_names_every_service() {
         .map(|(_, d)| d)
         .collect();
     assert!(defaults[1].starts_with("not configured"), "{defaults:#?}");
+}
+
+fn env(vars: &[(&str, &str)]) -> EnvOverrides {
+    EnvOverrides::from_vars(vars.iter().map(|(k, v)| (*k, *v)))
+}
+
+fn with_env(text: &str, vars: &[(&str, &str)]) -> Result<LoadedConfig, ConfigError> {
+    Config::from_sources(text, "test.toml", &env(vars))
+}
+
+#[test]
+fn environment_variables_are_applied_over_the_file() {
+    let loaded = with_env(
+        "[http]\nrequest_timeout = \"10s\"\nmax_retries = 1\n",
+        &[
+            ("SOC_TUI__HTTP__REQUEST_TIMEOUT", "45s"),
+            ("SOC_TUI__DATADOG__SITE", "datadoghq.eu"),
+            ("SOC_TUI__AGENTS__INVESTIGATOR__PROVIDER", "openai"),
+            ("SOC_TUI__AGENTS__INVESTIGATOR__MODEL", "llama3"),
+            (
+                "SOC_TUI__LINEAR__LABELS__BASELINE",
+                "[\"soc\", \"baseline\"]",
+            ),
+        ],
+    )
+    .unwrap();
+    let config = &loaded.config;
+    assert_eq!(config.http.request_timeout.get().as_secs(), 45);
+    assert_eq!(config.http.max_retries, 1);
+    assert_eq!(config.datadog.site, Some(DatadogSite::Eu1));
+    assert_eq!(
+        config.agent("investigator").model.as_deref(),
+        Some("llama3")
+    );
+    assert_eq!(config.linear.labels.baseline, ["soc", "baseline"]);
+    let origin = |key: &str| loaded.provenance.origin(key).to_string();
+    assert_eq!(
+        origin("http.request_timeout"),
+        "env:SOC_TUI__HTTP__REQUEST_TIMEOUT"
+    );
+    assert_eq!(origin("http.max_retries"), "file:test.toml:3");
+    assert_eq!(origin("http.connect_timeout"), "default");
+}
+
+#[test]
+fn a_bad_value_from_the_environment_names_the_variable_not_a_line() {
+    let err = with_env(
+        "[http]\nmax_retries = 1\n",
+        &[("SOC_TUI__HTTP__REQUEST_TIMEOUT", "45 seconds")],
+    )
+    .unwrap_err();
+    assert_eq!(err.env_var(), Some("SOC_TUI__HTTP__REQUEST_TIMEOUT"));
+    assert_eq!(err.key(), Some("http.request_timeout"));
+    assert_eq!(err.location(), None);
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "config error in environment variable SOC_TUI__HTTP__REQUEST_TIMEOUT: key `http.request_timeout`: bad duration"
+        ),
+        "{text}"
+    );
+
+    let err = with_env("", &[("SOC_TUI__DATADOG__SITE", "datadoghq.nowhere")]).unwrap_err();
+    assert_eq!(err.env_var(), Some("SOC_TUI__DATADOG__SITE"));
+    let err = with_env("", &[("SOC_TUI__HTTP__RETRIES", "2")]).unwrap_err();
+    assert!(err.to_string().contains("unknown key `retries`"), "{err}");
+    assert_eq!(err.env_var(), Some("SOC_TUI__HTTP__RETRIES"));
+}
+
+#[test]
+fn cross_field_errors_name_the_variable_that_set_the_key() {
+    let err = with_env(
+        "[datadog]\nsite = \"datadoghq.eu\"\n",
+        &[("SOC_TUI__DATADOG__API_BASE", "http://127.0.0.1:9")],
+    )
+    .unwrap_err();
+    assert_eq!(err.env_var(), Some("SOC_TUI__DATADOG__API_BASE"));
+    assert_eq!(err.key(), Some("datadog.api_base"));
+    let err = with_env("", &[("SOC_TUI__HTTP__MAX_RETRIES", "11")]).unwrap_err();
+    assert_eq!(err.env_var(), Some("SOC_TUI__HTTP__MAX_RETRIES"));
+    assert!(err.to_string().contains("between 0 and 10"), "{err}");
+}
+
+#[test]
+fn secrets_cannot_come_in_through_the_environment_either() {
+    let err = with_env("", &[("SOC_TUI__LINEAR__API_KEY", "lin_api_SUPERSECRET")]).unwrap_err();
+    assert_eq!(err.env_var(), Some("SOC_TUI__LINEAR__API_KEY"));
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("soc-tui auth set linear"), "{text}");
+    assert!(!text.contains("SUPERSECRET"), "{text}");
+    let err = with_env("", &[("SOC_TUI__SLACK__TOKEN", "xoxb-SUPERSECRET")]).unwrap_err();
+    assert!(err.to_string().contains("looks like a secret"), "{err}");
+    assert!(!err.to_string().contains("SUPERSECRET"), "{err}");
+    // Inside an inline table a variable holds, too.
+    let err = with_env(
+        "",
+        &[(
+            "SOC_TUI__AGENTS__BOT",
+            "{ provider = \"openai\", api_key = \"sk-SUPERSECRET\" }",
+        )],
+    )
+    .unwrap_err();
+    assert_eq!(err.env_var(), Some("SOC_TUI__AGENTS__BOT"));
+    assert_eq!(err.key(), Some("agents.bot.api_key"));
+    assert!(!format!("{err} {err:?}").contains("SUPERSECRET"));
+    // Names of tables are not values: an agent may be called token-watch.
+    let loaded = with_env(
+        "",
+        &[("SOC_TUI__AGENTS__TOKEN-WATCH__PROVIDER", "heuristic")],
+    )
+    .unwrap();
+    assert!(loaded.config.agents.contains_key("token-watch"));
+    // Vocabulary keys are verbs, whatever words they hold.
+    let loaded = with_env(
+        "",
+        &[(
+            "SOC_TUI__CLOUDFLARE__ACTION_KINDS__API_TOKEN_ROTATE",
+            "update",
+        )],
+    )
+    .unwrap();
+    assert!(
+        loaded
+            .config
+            .cloudflare
+            .action_kinds
+            .iter()
+            .any(|(verb, _)| verb == "api_token_rotate")
+    );
+}
+
+#[test]
+fn a_missing_file_still_takes_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml");
+    let loaded =
+        Config::load_layers(&missing, &env(&[("SOC_TUI__OUTBOX__MAX_ATTEMPTS", "7")])).unwrap();
+    assert_eq!(loaded.config.outbox.max_attempts, 7);
+    assert_eq!(loaded.provenance.file(), None);
+    assert_eq!(
+        loaded.provenance.origin("outbox.concurrency"),
+        Origin::Default
+    );
+}
+
+#[test]
+fn every_setting_is_listed_with_its_origin() {
+    let loaded = with_env(
+        "[analyst]\nname = \"alice\"\n\n[agents.investigator]\nprovider = \"anthropic\"\nmodel = \"m\"\n",
+        &[("SOC_TUI__OUTBOX__CONCURRENCY", "8")],
+    )
+    .unwrap();
+    let listed = settings(&loaded.config, &loaded.provenance).unwrap();
+    let find = |key: &str| {
+        listed
+            .iter()
+            .find(|s| s.key == key)
+            .unwrap_or_else(|| panic!("{key} not listed"))
+    };
+    assert_eq!(find("analyst.name").origin.to_string(), "file:test.toml:2");
+    assert_eq!(find("outbox.concurrency").value, toml::Value::Integer(8));
+    assert_eq!(
+        find("outbox.concurrency").origin.to_string(),
+        "env:SOC_TUI__OUTBOX__CONCURRENCY"
+    );
+    assert_eq!(
+        find("agents.investigator.model").origin.to_string(),
+        "file:test.toml:6"
+    );
+    assert_eq!(find("agents.investigator.timeout").origin, Origin::Default);
+    assert_eq!(find("s3.region").origin, Origin::Default);
+    // Unset optional keys are not settings in force.
+    assert!(listed.iter().all(|s| s.key != "datadog.site"));
 }

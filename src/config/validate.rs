@@ -2,6 +2,7 @@
 //! Single values are checked while they are parsed (see `values.rs`).
 
 use super::Config;
+use super::action_kinds::ActionKinds;
 use super::runtime::{
     AgentConfig, AgentProvider, BaselineEngine, DEFAULT_MAX_TOKENS, MAX_TOKENS_RANGE,
 };
@@ -55,6 +56,7 @@ fn analyst(config: &Config) -> Result<(), Violation> {
 
 fn cloudflare(config: &Config) -> Result<(), Violation> {
     let cf = &config.cloudflare;
+    action_kinds("cloudflare.action_kinds", &cf.action_kinds)?;
     for (i, id) in cf.account_ids.iter().enumerate() {
         if cf.account_ids[..i].contains(id) {
             return Err(violation(
@@ -83,6 +85,7 @@ fn datadog(config: &Config) -> Result<(), Violation> {
         ));
     }
     let dd = &config.datadog;
+    action_kinds("datadog.action_kinds", &dd.action_kinds)?;
     at_most("datadog.poll_overlap", dd.poll_overlap, 86_400, "1d")?;
     at_most("datadog.settle_delay", dd.settle_delay, 3_600, "1h")?;
     at_most(
@@ -178,9 +181,45 @@ fn linear(config: &Config) -> Result<(), Violation> {
         ("baseline", &labels.baseline),
         ("bursts", &labels.bursts),
         ("tokens", &labels.tokens),
+        ("investigation", &labels.investigation),
     ] {
         for (i, label) in names.iter().enumerate() {
             plain_text(&format!("linear.labels.{workflow}[{i}]"), label, 80)?;
+        }
+    }
+    let priorities = &config.linear.priorities;
+    for (severity, priority) in [
+        ("critical", priorities.critical),
+        ("high", priorities.high),
+        ("medium", priorities.medium),
+        ("low", priorities.low),
+        ("info", priorities.info),
+    ] {
+        if priority > 4 {
+            return Err(violation(
+                &[&format!("linear.priorities.{severity}")],
+                "must be between 0 and 4 (Linear's scale: 0 no priority, 1 urgent, 2 high, \
+                 3 medium, 4 low)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Verbs are matched ignoring ASCII case, so two spellings of one verb
+/// would make the kind depend on which is found first.
+fn action_kinds(table: &str, kinds: &ActionKinds) -> Result<(), Violation> {
+    let verbs: Vec<&str> = kinds.iter().map(|(verb, _)| verb).collect();
+    for (i, verb) in verbs.iter().enumerate() {
+        let key = join_key(table, verb);
+        plain_text(&key, verb, 200)?;
+        if let Some(other) = verbs[..i].iter().find(|o| o.eq_ignore_ascii_case(verb)) {
+            return Err(violation(
+                &[&key],
+                format!(
+                    "`{other}` is listed too and verbs are matched ignoring case: keep one of the two"
+                ),
+            ));
         }
     }
     Ok(())

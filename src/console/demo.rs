@@ -96,7 +96,7 @@ impl DemoSession {
         )
         .await?;
         let shared = Arc::new(Mutex::new(Store::open(&demo.store_path)?));
-        let investigator = setup::investigator(&config, Arc::clone(&shared), &secrets)?;
+        let investigator = setup::investigator(&config, dir, Arc::clone(&shared), &secrets)?;
         let auto = AutoInvestigator::new(investigator.clone(), config.investigation.clone());
         let secret = demo
             .webhook_secret()

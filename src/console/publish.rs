@@ -138,6 +138,7 @@ pub fn outbox_item(
                     report.assessment.verdict.as_str().into(),
                 ],
                 workflow: Some(Workflow::Investigation),
+                rule_severity: Some(severity),
             }
         }
         PublishTarget::PagerDuty(action) => {
@@ -162,6 +163,7 @@ pub fn outbox_item(
                     "approved_by": row.approved_by,
                 }),
                 links: Vec::new(),
+                rule_severity: Some(severity),
             }
         }
     };

@@ -90,13 +90,14 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
         )
         .await?;
         let shared = Arc::new(Mutex::new(Store::open(&store_path)?));
-        let investigator = match setup::investigator(&config, Arc::clone(&shared), &secrets) {
-            Ok(i) => Some(i),
-            Err(e) => {
-                notices.push(("investigations", e.to_string()));
-                None
-            }
-        };
+        let investigator =
+            match setup::investigator(&config, &paths.config_dir, Arc::clone(&shared), &secrets) {
+                Ok(i) => Some(i),
+                Err(e) => {
+                    notices.push(("investigations", e.to_string()));
+                    None
+                }
+            };
         let mut tasks = Vec::new();
         if let Some(investigator) = &investigator {
             let auto = AutoInvestigator::new(investigator.clone(), config.investigation.clone());

@@ -158,7 +158,7 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
         // Workflow 4 runs in the daemon too: the anomaly receiver and
         // investigations of new findings (when configured).
         let shared = Arc::new(std::sync::Mutex::new(crate::store::Store::open(&paths.store_file())?));
-        let investigator = crate::investigate::setup::investigator(&config, shared, &secrets)
+        let investigator = crate::investigate::setup::investigator(&config, &paths.config_dir, shared, &secrets)
             .map_err(|e| anyhow::anyhow!("setting up investigations: {e}"))?;
         let auto = crate::console::auto_investigate::AutoInvestigator::new(
             investigator.clone(),

@@ -164,7 +164,12 @@ pub fn run_investigate(args: InvestigateArgs, paths: &Paths) -> Result<ExitCode>
         bail!("--actor is empty: give an email, a Cloudflare actor id or a Datadog user uuid");
     }
     let store = Arc::new(Mutex::new(open_store(paths)?));
-    let investigator = setup::investigator(&config, Arc::clone(&store), &Resolver::system())?;
+    let investigator = setup::investigator(
+        &config,
+        &paths.config_dir,
+        Arc::clone(&store),
+        &Resolver::system(),
+    )?;
     let request = InvestigationRequest::from_cli(&args.actor, args.at);
     let id = investigator.open(&request)?.id();
     let runtime = tokio::runtime::Builder::new_multi_thread()

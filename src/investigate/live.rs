@@ -11,6 +11,7 @@ use super::identity::Identity;
 use crate::config::{CloudflareApiVersion, Config};
 use crate::model::{AuditEvent, Source};
 use crate::secrets::{Credential, Resolver, Secret};
+use crate::sources::action_kinds::ActionKindMap;
 use crate::sources::cloudflare::client::{AuditQuery, CloudflareClient};
 use crate::sources::datadog::client::{DatadogClient, EventQuery};
 use crate::sources::http::Service;
@@ -152,7 +153,8 @@ pub fn sources(config: &Config, secrets: &Resolver<'_>) -> (Vec<Arc<dyn LiveSour
             )
             .map_err(|e| e.to_string())?;
             Ok(CloudflareLive {
-                client: CloudflareClient::new(http, token),
+                client: CloudflareClient::new(http, token)
+                    .with_action_kinds(ActionKindMap::from_config(config)),
                 accounts: config
                     .cloudflare
                     .account_ids
@@ -174,7 +176,8 @@ pub fn sources(config: &Config, secrets: &Resolver<'_>) -> (Vec<Arc<dyn LiveSour
             let http = http_client(Service::Datadog, base.as_str(), &config.http)
                 .map_err(|e| e.to_string())?;
             Ok(DatadogLive {
-                client: DatadogClient::new(http, api, app),
+                client: DatadogClient::new(http, api, app)
+                    .with_action_kinds(ActionKindMap::from_config(config)),
             })
         });
         match built {

@@ -1,11 +1,15 @@
 //! Builds an [`Investigator`] from the config: the `investigator` agent
-//! (with its key from the keychain) and the store.
+//! (with its key from the keychain and its prompts from the config dir)
+//! and the store.
+
+use std::path::Path;
 
 use crate::config::Config;
 use crate::secrets::{Credential, Resolver, SecretsError};
 
 use super::draft::{Investigator, SharedStore};
 use super::live;
+use super::llm::templates::{InvestigatorPrompts, PromptError};
 use super::llm::{LlmAgent, LlmSetupError};
 
 /// The agent name the investigation reads from `[agents.<name>]`.
@@ -17,11 +21,16 @@ pub enum SetupError {
     Agent(#[from] LlmSetupError),
     #[error("LLM agent key: {0}")]
     Key(#[from] SecretsError),
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
 }
 
-/// The investigator for `config`, reading credentials through `secrets`.
+/// The investigator for `config`, reading credentials through `secrets`
+/// and prompt overrides from `<config_dir>/prompts/` (only when a model
+/// is configured: the heuristic engine sends no prompt).
 pub fn investigator(
     config: &Config,
+    config_dir: &Path,
     store: SharedStore,
     secrets: &Resolver<'_>,
 ) -> Result<Investigator, SetupError> {
@@ -41,6 +50,8 @@ pub fn investigator(
             config.http.proxy.as_ref().map(|p| p.as_str()),
             key,
         )?
+        .map(|agent| InvestigatorPrompts::load(config_dir).map(|p| agent.with_prompts(p)))
+        .transpose()?
     } else {
         None
     };

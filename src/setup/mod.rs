@@ -33,6 +33,7 @@ pub fn doctor(
     secrets: &Resolver<'_>,
     data_dir: &Path,
 ) -> DoctorReport {
-    let plans = probes::plan(config, secrets, data_dir);
+    let config_dir = config_path.parent().unwrap_or(Path::new("."));
+    let plans = probes::plan(config, secrets, data_dir, config_dir);
     DoctorReport::new(config_path.display().to_string(), probes::run(plans))
 }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::detect::finding::{Finding, PagerDutySeverity, SinkRequest, Workflow, key_time};
+use crate::detect::finding::{
+    Finding, PagerDutySeverity, Severity, SinkRequest, Workflow, key_time,
+};
 
 use super::SinkKind;
 
@@ -55,13 +57,19 @@ pub enum DeliveryRequest {
         dedup_key: String,
         title: String,
         body_markdown: String,
-        /// 1 urgent .. 4 low.
+        /// 1 urgent .. 4 low: the built-in scale's priority for
+        /// `rule_severity`, sent as it is only when that is absent (rows
+        /// stored before it existed).
         priority: u8,
         /// Label names; resolved to ids in the configured team at delivery.
         labels: Vec<String>,
         /// Selects the `[linear.labels]` list added at delivery.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         workflow: Option<Workflow>,
+        /// The finding's (or verdict's) severity; the sink turns it into a
+        /// priority through `[linear.priorities]` at delivery.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule_severity: Option<Severity>,
     },
     /// A comment on an issue created earlier; its id is derived from `dedup_key`.
     LinearComment {
@@ -75,12 +83,18 @@ pub enum DeliveryRequest {
         dedup_key: String,
         action: PagerDutyAction,
         summary: String,
+        /// The built-in scale's severity for `rule_severity`, sent as it is
+        /// only when that is absent (rows stored before it existed).
         severity: PagerDutySeverity,
         /// When the condition was seen (sent as `payload.timestamp`).
         timestamp: DateTime<Utc>,
         custom_details: Value,
         #[serde(default)]
         links: Vec<EventLink>,
+        /// The finding's (or verdict's) severity; the sink maps it through
+        /// `[pagerduty.severities]` at delivery.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule_severity: Option<Severity>,
     },
     /// The verbatim source event, archived write-once.
     ArchiveObject {
@@ -143,6 +157,7 @@ impl DeliveryRequest {
                 priority: *priority,
                 labels: labels.clone(),
                 workflow: Some(finding.workflow),
+                rule_severity: Some(finding.severity),
             },
             SinkRequest::PagerDutyTrigger {
                 summary,
@@ -156,6 +171,7 @@ impl DeliveryRequest {
                 timestamp: finding.window_end,
                 custom_details: pagerduty_details(finding, custom_details),
                 links: Vec::new(),
+                rule_severity: Some(finding.severity),
             },
             SinkRequest::ArchiveObject {
                 event_id,
@@ -194,6 +210,7 @@ impl DeliveryRequest {
             timestamp: at,
             custom_details: Value::Object(Map::new()),
             links: Vec::new(),
+            rule_severity: None,
         }
     }
 

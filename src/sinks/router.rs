@@ -182,6 +182,7 @@ mod tests {
             timestamp: chrono::Utc::now(),
             custom_details: serde_json::json!({}),
             links: vec![],
+            rule_severity: None,
         };
         let preview = sinks.preview(&request).unwrap().to_string();
         assert!(
@@ -190,5 +191,62 @@ mod tests {
         );
         assert!(preview.contains("From: oncall@example.com"), "{preview}");
         assert!(preview.contains("Authorization: [redacted]"), "{preview}");
+    }
+
+    /// The severity mappings reach the outgoing payloads: the same requests
+    /// preview differently under a config that maps severities otherwise.
+    #[test]
+    fn configured_severity_mappings_change_what_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let resolver = Resolver::new(&env, &NoKeychain);
+        let base = "[linear]\nteam_id = \"3f2b9c1e-8d4a-4b6f-9e2d-1a2b3c4d5e6f\"\n\
+                    [linear.labels]\ninvestigation = [\"ir\"]\n\
+                    [pagerduty]\nenabled = true\n";
+        let mapped = format!(
+            "{base}[linear.priorities]\nhigh = 1\n[pagerduty.severities]\nhigh = \"critical\"\n"
+        );
+        let linear = DeliveryRequest::LinearIssue {
+            dedup_key: "k".into(),
+            title: "t".into(),
+            body_markdown: "b".into(),
+            priority: 2,
+            labels: vec![],
+            workflow: Some(crate::detect::finding::Workflow::Investigation),
+            rule_severity: Some(crate::detect::finding::Severity::High),
+        };
+        let pagerduty = DeliveryRequest::PagerDutyEvent {
+            dedup_key: "k".into(),
+            action: super::super::PagerDutyAction::Trigger,
+            summary: "s".into(),
+            severity: crate::detect::finding::PagerDutySeverity::Error,
+            timestamp: chrono::Utc::now(),
+            custom_details: serde_json::json!({}),
+            links: vec![],
+            rule_severity: Some(crate::detect::finding::Severity::High),
+        };
+        let previews = |text: &str| {
+            let config = Config::from_toml_str(text, "t.toml").unwrap();
+            let sinks = Sinks::from_config(&config, &resolver, dir.path()).unwrap();
+            (
+                sinks.preview(&linear).unwrap().to_string(),
+                sinks.preview(&pagerduty).unwrap().to_string(),
+            )
+        };
+        let (linear_default, pd_default) = previews(base);
+        assert!(
+            linear_default.contains("\"priority\": 2"),
+            "{linear_default}"
+        );
+        assert!(linear_default.contains("\"ir\""), "{linear_default}");
+        assert!(
+            pd_default.contains("\"severity\": \"error\""),
+            "{pd_default}"
+        );
+        let (linear_mapped, pd_mapped) = previews(&mapped);
+        assert!(linear_mapped.contains("\"priority\": 1"), "{linear_mapped}");
+        assert!(
+            pd_mapped.contains("\"severity\": \"critical\""),
+            "{pd_mapped}"
+        );
     }
 }

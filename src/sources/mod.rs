@@ -2,6 +2,7 @@
 //! [`crate::model::AuditEvent`], the API clients, and the pollers that keep
 //! the store up to date.
 
+pub mod action_kinds;
 pub mod cloudflare;
 pub mod datadog;
 pub mod http;

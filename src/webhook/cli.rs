@@ -77,7 +77,7 @@ fn serve(config: &Config, paths: &Paths) -> Result<ExitCode> {
     let store = Store::open(&store_path)
         .with_context(|| format!("opening the store {}", store_path.display()))?;
     let store = Arc::new(Mutex::new(store));
-    let investigator = setup::investigator(config, store, &Resolver::system())?;
+    let investigator = setup::investigator(config, &paths.config_dir, store, &Resolver::system())?;
     let state = Arc::new(WebhookState::new(
         config.webhook.clone(),
         secret,

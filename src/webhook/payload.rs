@@ -245,4 +245,24 @@ mod tests {
             PayloadError::NotJson(_)
         ));
     }
+
+    /// `[webhook.fields]` in the config decides where each field is read.
+    #[test]
+    fn a_configured_field_map_changes_what_is_read() {
+        let config = crate::config::Config::from_toml_str(
+            "[webhook.fields]\nactor = [\"/who/login\"]\naction = [\"/what\"]\ntimestamp = [\"/at\"]\n",
+            "t.toml",
+        )
+        .unwrap();
+        let body = br#"{"who":{"login":"eve@example.com"},"what":"key_leak","at":1700000000,
+                        "actor":"decoy@example.com","action":"decoy","timestamp":1}"#;
+        let a = parse(body, &config.webhook.fields).unwrap();
+        assert_eq!(
+            (a.actor.as_str(), a.action.as_str()),
+            ("eve@example.com", "key_leak")
+        );
+        assert_eq!(a.timestamp.timestamp(), 1_700_000_000);
+        let default = parse(body, &fields()).unwrap();
+        assert_eq!(default.actor, "decoy@example.com");
+    }
 }

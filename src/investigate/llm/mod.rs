@@ -13,7 +13,9 @@ pub mod anthropic;
 pub mod openai;
 pub mod prompt;
 pub mod schema;
+pub mod templates;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{AgentConfig, AgentProvider};
@@ -25,6 +27,7 @@ use super::timeline::Timeline;
 use super::verdict::Assessment;
 use prompt::Prompt;
 use schema::{AnswerError, ModelAnswer, parse_answer};
+use templates::InvestigatorPrompts;
 
 /// Output budget per answer when the agent's `max_tokens` is not set; the
 /// schema needs far less.
@@ -68,6 +71,7 @@ pub struct LlmAgent {
     key: Option<Secret>,
     timeout: Duration,
     max_tokens: u32,
+    prompts: Arc<InvestigatorPrompts>,
 }
 
 impl std::fmt::Debug for LlmAgent {
@@ -122,7 +126,18 @@ impl LlmAgent {
             key,
             timeout,
             max_tokens: agent.max_tokens,
+            prompts: Arc::new(InvestigatorPrompts::builtin()),
         }))
+    }
+
+    /// Uses `prompts` (e.g. with the config dir's overrides) instead of the built-in ones.
+    pub fn with_prompts(mut self, prompts: InvestigatorPrompts) -> LlmAgent {
+        self.prompts = Arc::new(prompts);
+        self
+    }
+
+    pub fn prompts(&self) -> &InvestigatorPrompts {
+        &self.prompts
     }
 
     pub fn provider(&self) -> AgentProvider {
@@ -180,7 +195,7 @@ pub async fn second_opinion(
     baseline: &Baseline,
     heuristic: &Assessment,
 ) -> SecondOpinion {
-    let prompt = prompt::build(actor, timeline, baseline, heuristic);
+    let prompt = prompt::build(agent.prompts(), actor, timeline, baseline, heuristic);
     let text = match agent.ask(&prompt).await {
         Ok(text) => text,
         Err(err) => {

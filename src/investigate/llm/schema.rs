@@ -26,6 +26,17 @@ pub enum AnswerError {
     UnknownEventIds(Vec<String>),
 }
 
+/// Every key of the answer object, in the order the prompt lists them. An
+/// edited answer-format prompt must still name each one (see `templates`).
+pub const ANSWER_KEYS: [&str; 6] = [
+    "verdict",
+    "confidence",
+    "summary",
+    "indicators",
+    "next_step",
+    "instructions_in_data",
+];
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Answer {
@@ -275,6 +286,22 @@ mod tests {
             let err = parse_answer(text, &refs()).unwrap_err().to_string();
             assert!(err.contains(expect), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn answer_keys_are_the_keys_of_a_valid_answer() {
+        let good: serde_json::Value = serde_json::from_str(GOOD).unwrap();
+        let keys: Vec<&str> = good
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = ANSWER_KEYS.to_vec();
+        expected.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, expected);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Investigation agents: each `[agents.<name>]` (and the investigator,
 //! configured or not). The heuristic engine is built in and offline. A
-//! remote model gets the investigator's real system prompt over a fixed
+//! remote model gets the investigator's prompts in force (overrides included) over a fixed
 //! one-event timeline, and its answer goes through the same validation as
 //! an investigation's: reachable, authenticated, and answering JSON of the
 //! expected shape.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{Plan, Probe};
@@ -12,6 +13,7 @@ use crate::config::{AgentConfig, Config};
 use crate::investigate::heuristic;
 use crate::investigate::llm::prompt::{self, Prompt};
 use crate::investigate::llm::schema::parse_answer;
+use crate::investigate::llm::templates::InvestigatorPrompts;
 use crate::investigate::llm::{LlmAgent, LlmError};
 use crate::investigate::markers::Baseline;
 use crate::investigate::setup::AGENT_NAME;
@@ -29,18 +31,24 @@ const SLACK: Duration = Duration::from_secs(5);
 const PROBE_EVENT: &str = r#"{"id":"doctor-probe-1","account":{"id":"0123456789abcdef0123456789abcdef","name":"example"},"action":{"description":"Login","result":"success","time":"2026-01-05T10:00:00Z","type":"login"},"actor":{"id":"u1","email":"alice@example.com","ip_address":"192.0.2.10","type":"user","context":"dash"},"raw":{"method":"POST","status_code":200,"uri":"/login","user_agent":"Mozilla/5.0"},"resource":{"product":"dash","type":"session"}}"#;
 const PROBE_ACTOR: &str = "alice@example.com";
 
-pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Vec<Plan> {
+pub fn plan(config: &Config, secrets: &Resolver<'_>, config_dir: &Path) -> Vec<Plan> {
     let mut names: Vec<&str> = config.agents.keys().map(String::as_str).collect();
     if !names.contains(&AGENT_NAME) {
         names.insert(0, AGENT_NAME);
     }
     names
         .into_iter()
-        .map(|name| plan_one(name, &config.agent(name), config, secrets))
+        .map(|name| plan_one(name, &config.agent(name), config, secrets, config_dir))
         .collect()
 }
 
-fn plan_one(name: &str, agent: &AgentConfig, config: &Config, secrets: &Resolver<'_>) -> Plan {
+fn plan_one(
+    name: &str,
+    agent: &AgentConfig,
+    config: &Config,
+    secrets: &Resolver<'_>,
+    config_dir: &Path,
+) -> Plan {
     if !agent.provider.is_remote() {
         return Plan::Settled(Check::ok(
             SERVICE,
@@ -68,6 +76,18 @@ fn plan_one(name: &str, agent: &AgentConfig, config: &Config, secrets: &Resolver
             );
         }
     };
+    // The model is asked with the prompts in force, overrides included, so
+    // an edited prompt that confuses the model shows up here.
+    let llm = match InvestigatorPrompts::load(config_dir) {
+        Ok(prompts) => llm.with_prompts(prompts),
+        Err(error) => {
+            return Plan::Settled(
+                Check::new(SERVICE, name, Status::Misconfigured, error.to_string()).with_fix(
+                    "fix or remove the override (`soc-tui config prompts` lists them)".to_owned(),
+                ),
+            );
+        }
+    };
     let base = agent
         .resolved_base_url()
         .map(|b| b.as_str().to_owned())
@@ -84,16 +104,22 @@ fn plan_one(name: &str, agent: &AgentConfig, config: &Config, secrets: &Resolver
 }
 
 /// The investigator's prompt over the fixed one-event timeline.
-fn probe_prompt() -> Result<Prompt, String> {
+fn probe_prompt(prompts: &InvestigatorPrompts) -> Result<Prompt, String> {
     let event = parse_v2_entry(PROBE_EVENT)?;
     let timeline = Timeline::build(vec![event]);
     let baseline = Baseline::default();
     let heuristic = heuristic::classify(&timeline, &baseline, PROBE_ACTOR);
-    Ok(prompt::build(PROBE_ACTOR, &timeline, &baseline, &heuristic))
+    Ok(prompt::build(
+        prompts,
+        PROBE_ACTOR,
+        &timeline,
+        &baseline,
+        &heuristic,
+    ))
 }
 
 async fn probe(llm: &LlmAgent, name: &str, base: &str) -> Check {
-    let prompt = match probe_prompt() {
+    let prompt = match probe_prompt(llm.prompts()) {
         Ok(prompt) => prompt,
         Err(error) => {
             return Check::new(
@@ -191,7 +217,7 @@ mod tests {
 
     #[test]
     fn the_probe_prompt_holds_the_one_event_and_the_real_system_prompt() {
-        let prompt = probe_prompt().unwrap();
+        let prompt = probe_prompt(&InvestigatorPrompts::builtin()).unwrap();
         assert_eq!(prompt.refs.len(), 1, "{:?}", prompt.refs);
         assert!(
             prompt.refs.contains("cf:doctor-probe-1"),

@@ -50,8 +50,13 @@ pub enum Plan {
 }
 
 /// Everything to probe for `config`, in report order. `data_dir` holds the
-/// local archive directory.
-pub fn plan(config: &Config, secrets: &Resolver<'_>, data_dir: &Path) -> Vec<Plan> {
+/// local archive directory; `config_dir` the prompt overrides the agents use.
+pub fn plan(
+    config: &Config,
+    secrets: &Resolver<'_>,
+    data_dir: &Path,
+    config_dir: &Path,
+) -> Vec<Plan> {
     let mut plans = Vec::new();
     plans.extend(cloudflare::plan(config, secrets));
     plans.push(datadog::plan(config, secrets));
@@ -60,7 +65,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>, data_dir: &Path) -> Vec<Pla
     plans.push(pagerduty::plan(config, secrets));
     plans.push(archive::plan(config, secrets, data_dir));
     plans.push(axiom::plan(config, secrets));
-    plans.extend(agents::plan(config, secrets));
+    plans.extend(agents::plan(config, secrets, config_dir));
     plans
 }
 
@@ -225,7 +230,7 @@ mod tests {
         let keychain = NoKeychain;
         let resolver = Resolver::new(&env, &keychain);
         let dir = tempfile::tempdir().unwrap();
-        let plans = plan(&Config::default(), &resolver, dir.path());
+        let plans = plan(&Config::default(), &resolver, dir.path(), dir.path());
         let mut probes = 0;
         let mut services = Vec::new();
         for plan in &plans {

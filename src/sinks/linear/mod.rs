@@ -12,7 +12,7 @@ mod response;
 use serde_json::Value;
 use url::Url;
 
-use crate::config::{HttpConfig, LinearConfig, LinearLabels};
+use crate::config::{HttpConfig, LinearConfig, LinearLabels, LinearPriorities};
 use crate::detect::finding::Workflow;
 use crate::secrets::{Credential, Resolver, Secret};
 use crate::sources::http::{HttpClient, HttpError, Service};
@@ -35,6 +35,8 @@ pub struct LinearSink {
     api_key: Secret,
     /// `[linear.labels]`: added to every issue of that workflow.
     workflow_labels: LinearLabels,
+    /// `[linear.priorities]`: the priority sent for a request's severity.
+    priorities: LinearPriorities,
 }
 
 /// The issue or comment a request creates, and how to find it again.
@@ -56,7 +58,14 @@ impl LinearSink {
             team_id: team_id.into(),
             api_key,
             workflow_labels: LinearLabels::default(),
+            priorities: LinearPriorities::default(),
         }
+    }
+
+    /// Priorities from `[linear.priorities]`, by the request's severity.
+    pub fn with_priorities(mut self, priorities: LinearPriorities) -> LinearSink {
+        self.priorities = priorities;
+        self
     }
 
     /// Labels from `[linear.labels]`, added per workflow to the finding's own.
@@ -78,7 +87,8 @@ impl LinearSink {
             Some(Workflow::Baseline) => &self.workflow_labels.baseline,
             Some(Workflow::Burst) => &self.workflow_labels.bursts,
             Some(Workflow::Token) => &self.workflow_labels.tokens,
-            Some(Workflow::Investigation) | None => &[],
+            Some(Workflow::Investigation) => &self.workflow_labels.investigation,
+            None => &[],
         };
         let mut names: Vec<String> = Vec::new();
         for name in labels.iter().chain(configured) {
@@ -101,7 +111,9 @@ impl LinearSink {
         let (api_key, _) = resolver.require(Credential::LinearApiKey)?;
         let client = http_client(Service::Linear, config.api_url.as_str(), http)?;
         Ok(Some(
-            LinearSink::new(client, team_id, api_key).with_workflow_labels(config.labels.clone()),
+            LinearSink::new(client, team_id, api_key)
+                .with_workflow_labels(config.labels.clone())
+                .with_priorities(config.priorities),
         ))
     }
 
@@ -142,6 +154,7 @@ impl LinearSink {
                 title,
                 body_markdown,
                 priority,
+                rule_severity,
                 ..
             } => {
                 let id = LinearSink::issue_id(dedup_key);
@@ -150,7 +163,7 @@ impl LinearSink {
                     team_id: &self.team_id,
                     title,
                     description: body_markdown,
-                    priority: *priority,
+                    priority: rule_severity.map_or(*priority, |s| self.priorities.of(s)),
                     label_ids,
                 });
                 Ok(Target {

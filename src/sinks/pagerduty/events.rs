@@ -33,6 +33,7 @@ pub(super) fn enqueue_call(
         timestamp,
         custom_details,
         links,
+        ..
     } = request
     else {
         return Err(SinkError::permanent(
@@ -134,6 +135,7 @@ mod tests {
                     text: "bad".into(),
                 },
             ],
+            rule_severity: None,
         }
     }
 

@@ -4,11 +4,13 @@
 mod events;
 mod rest;
 
+use std::borrow::Cow;
+
 use clap::ValueEnum as _;
 use reqwest::StatusCode;
 use zeroize::Zeroizing;
 
-use crate::config::{HttpConfig, PagerDutyConfig};
+use crate::config::{HttpConfig, PagerDutyConfig, PagerDutySeverities};
 use crate::secrets::{Credential, Resolver, Secret};
 use crate::sources::http::{HttpClient, HttpError, Service};
 
@@ -23,6 +25,8 @@ use rest::RestTarget;
 pub struct PagerDutySink {
     client: HttpClient,
     mode: Mode,
+    /// `[pagerduty.severities]`: the severity sent for a request's severity.
+    severities: PagerDutySeverities,
 }
 
 enum Mode {
@@ -42,6 +46,7 @@ impl PagerDutySink {
         PagerDutySink {
             client,
             mode: Mode::Events { routing_key },
+            severities: PagerDutySeverities::default(),
         }
     }
 
@@ -60,6 +65,31 @@ impl PagerDutySink {
                 from_email: from_email.into(),
                 service_id: service_id.into(),
             },
+            severities: PagerDutySeverities::default(),
+        }
+    }
+
+    /// Severities from `[pagerduty.severities]`, by the request's severity.
+    pub fn with_severities(mut self, severities: PagerDutySeverities) -> PagerDutySink {
+        self.severities = severities;
+        self
+    }
+
+    /// `request` with its PagerDuty severity taken from the configured
+    /// mapping (requests stored without a severity keep theirs).
+    fn mapped<'r>(&self, request: &'r DeliveryRequest) -> Cow<'r, DeliveryRequest> {
+        match request {
+            DeliveryRequest::PagerDutyEvent {
+                rule_severity: Some(rule),
+                ..
+            } => {
+                let mut mapped = request.clone();
+                if let DeliveryRequest::PagerDutyEvent { severity, .. } = &mut mapped {
+                    *severity = self.severities.of(*rule);
+                }
+                Cow::Owned(mapped)
+            }
+            _ => Cow::Borrowed(request),
         }
     }
 
@@ -82,7 +112,9 @@ impl PagerDutySink {
         let (secret, _) = resolver.require(credential)?;
         if credential != Credential::PagerdutyApiKey {
             let client = http_client(Service::PagerDuty, config.events_base.as_str(), http)?;
-            return Ok(Some(PagerDutySink::events(client, secret)));
+            return Ok(Some(
+                PagerDutySink::events(client, secret).with_severities(config.severities),
+            ));
         }
         let from_email = config.from_email.as_ref().ok_or(SinkSetupError::Config {
             key: "pagerduty.from_email",
@@ -93,12 +125,10 @@ impl PagerDutySink {
             message: "the REST API needs the service incidents are opened on (e.g. PWIXJZS)".into(),
         })?;
         let client = http_client(Service::PagerDuty, config.rest_base.as_str(), http)?;
-        Ok(Some(PagerDutySink::rest(
-            client,
-            secret,
-            from_email.as_str(),
-            service_id,
-        )))
+        Ok(Some(
+            PagerDutySink::rest(client, secret, from_email.as_str(), service_id)
+                .with_severities(config.severities),
+        ))
     }
 
     fn incidents_url(&self) -> url::Url {
@@ -213,6 +243,8 @@ fn dedup_key(request: &DeliveryRequest) -> &str {
 impl Sink for PagerDutySink {
     fn deliver<'a>(&'a self, request: &'a DeliveryRequest) -> DeliveryFuture<'a> {
         Box::pin(async move {
+            let request = self.mapped(request);
+            let request = request.as_ref();
             match &self.mode {
                 Mode::Events { routing_key } => self.deliver_events(request, routing_key).await,
                 Mode::Rest {
@@ -229,7 +261,7 @@ impl Sink for PagerDutySink {
 
     fn preview(&self, request: &DeliveryRequest) -> Result<Preview, SinkError> {
         let steps = self
-            .calls(request, REDACTED)?
+            .calls(&self.mapped(request), REDACTED)?
             .iter()
             .map(Call::preview)
             .collect();

@@ -140,6 +140,7 @@ mod tests {
                 .unwrap(),
             custom_details: json!({"count": 4}),
             links: vec![],
+            rule_severity: None,
         }
     }
 

@@ -13,6 +13,7 @@ use url::Url;
 
 use super::parse::{parse_v1_entry, parse_v2_entry};
 use crate::secrets::Secret;
+use crate::sources::action_kinds::ActionKindMap;
 use crate::sources::http::HttpClient;
 use crate::sources::page::{Envelope, FetchError, Page, parse_page};
 
@@ -66,11 +67,23 @@ struct TokenResponse {
 pub struct CloudflareClient {
     http: HttpClient,
     token: Secret,
+    kinds: ActionKindMap,
 }
 
 impl CloudflareClient {
     pub fn new(http: HttpClient, token: Secret) -> CloudflareClient {
-        CloudflareClient { http, token }
+        CloudflareClient {
+            http,
+            token,
+            kinds: ActionKindMap::builtin(),
+        }
+    }
+
+    /// Normalizes event kinds with `kinds` (`[cloudflare.action_kinds]`)
+    /// instead of the built-in vocabulary.
+    pub fn with_action_kinds(mut self, kinds: ActionKindMap) -> CloudflareClient {
+        self.kinds = kinds;
+        self
     }
 
     pub fn http(&self) -> &HttpClient {
@@ -99,12 +112,14 @@ impl CloudflareClient {
             params.push(("actor_email", email.to_owned()));
         }
         let body = self.get(&url, &params).await?;
-        parse_page(
+        let mut page = parse_page(
             &body,
             Envelope::CloudflareV2,
             &endpoint(&url),
             parse_v2_entry,
-        )
+        )?;
+        self.kinds.apply_all(&mut page.events);
+        Ok(page)
     }
 
     /// One page (1-based `page`) of the v1 `GET /accounts/{account_id}/audit_logs`, oldest first.
@@ -126,12 +141,14 @@ impl CloudflareClient {
             params.push(("actor.email", email.to_owned()));
         }
         let body = self.get(&url, &params).await?;
-        parse_page(
+        let mut page = parse_page(
             &body,
             Envelope::CloudflareV1,
             &endpoint(&url),
             parse_v1_entry,
-        )
+        )?;
+        self.kinds.apply_all(&mut page.events);
+        Ok(page)
     }
 
     /// An API token's details, including its policies.

@@ -12,6 +12,7 @@ use url::Url;
 
 use super::parse::parse_entry;
 use crate::secrets::Secret;
+use crate::sources::action_kinds::ActionKindMap;
 use crate::sources::http::{HttpClient, HttpError};
 use crate::sources::page::{Envelope, FetchError, Page, parse_page};
 
@@ -36,6 +37,7 @@ pub struct DatadogClient {
     http: HttpClient,
     api_key: Secret,
     app_key: Secret,
+    kinds: ActionKindMap,
 }
 
 impl DatadogClient {
@@ -44,7 +46,15 @@ impl DatadogClient {
             http,
             api_key,
             app_key,
+            kinds: ActionKindMap::builtin(),
         }
+    }
+
+    /// Normalizes event kinds with `kinds` (`[datadog.action_kinds]`)
+    /// instead of the built-in vocabulary.
+    pub fn with_action_kinds(mut self, kinds: ActionKindMap) -> DatadogClient {
+        self.kinds = kinds;
+        self
     }
 
     pub fn http(&self) -> &HttpClient {
@@ -83,12 +93,14 @@ impl DatadogClient {
                 secret_header(request, APP_KEY_HEADER, &self.app_key)
             })
             .await?;
-        parse_page(
+        let mut page = parse_page(
             &fetched.body,
             Envelope::Datadog,
             &endpoint(&url),
             parse_entry,
-        )
+        )?;
+        self.kinds.apply_all(&mut page.events);
+        Ok(page)
     }
 }
 

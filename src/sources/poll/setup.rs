@@ -2,6 +2,7 @@
 
 use crate::config::{Config, HttpConfig};
 use crate::secrets::{Credential, Secret, SecretsError};
+use crate::sources::action_kinds::ActionKindMap;
 use crate::sources::cloudflare::client::CloudflareClient;
 use crate::sources::datadog::client::DatadogClient;
 use crate::sources::http::{HttpClient, HttpPolicy, HttpSetupError, Service};
@@ -87,7 +88,7 @@ pub fn cloudflare_poller(
         token_rules,
     };
     Ok(CloudflarePoller::new(
-        CloudflareClient::new(http, token),
+        CloudflareClient::new(http, token).with_action_kinds(ActionKindMap::from_config(config)),
         settings,
     ))
 }
@@ -116,7 +117,8 @@ pub fn datadog_poller(
         dd.initial_lookback.get(),
     );
     Ok(DatadogPoller::new(
-        DatadogClient::new(http, api_key, app_key),
+        DatadogClient::new(http, api_key, app_key)
+            .with_action_kinds(ActionKindMap::from_config(config)),
         base.as_str(),
         policy,
     ))
