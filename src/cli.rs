@@ -90,11 +90,26 @@ pub enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.as_ref().is_some_and(Command::prints_and_exits) {
+        crate::pipe::die_quietly_on_closed_stdout();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+impl Command {
+    /// Commands that print a result and exit, as opposed to the console,
+    /// the demo, the wizard and the long-running servers.
+    fn prints_and_exits(&self) -> bool {
+        match self {
+            Command::Demo(_) | Command::Daemon(_) | Command::Setup(_) => false,
+            Command::Webhook(cmd) => !matches!(cmd, crate::webhook::WebhookCommand::Serve { .. }),
+            _ => true,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod logging;
 pub mod model;
 pub mod outbox;
 pub mod paths;
+mod pipe;
 pub mod replay;
 pub mod sanitize;
 pub mod secrets;

@@ -441,3 +441,35 @@ fn config_prompts_lists_writes_and_checks_the_overrides() {
     assert!(!check.status.success());
     assert!(stderr(&check).contains("{{console_findings}} is missing"));
 }
+
+/// `soc-tui config show --effective | head -1`: the reader leaves early, and
+/// the command ends as Unix tools do (SIGPIPE), not with a panic.
+#[cfg(unix)]
+#[test]
+fn a_reader_that_leaves_early_does_not_make_the_command_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_soc-tui"))
+        .args(["config", "show", "--effective"])
+        .env("SOC_TUI_CONFIG", &config)
+        .env("SOC_TUI_DATA", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closing the read end before the command writes makes its first write fail.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGPIPE),
+        "ended by SIGPIPE: {:?} {stderr}",
+        output.status
+    );
+}
