@@ -108,7 +108,7 @@ impl Command {
     fn prints_and_exits(&self) -> bool {
         match self {
             Command::Demo(_) | Command::Daemon(_) | Command::Setup(_) => false,
-            Command::Webhook(cmd) => !matches!(cmd, crate::webhook::WebhookCommand::Serve { .. }),
+            Command::Webhook(cmd) => !matches!(cmd, crate::webhook::WebhookCommand::Serve),
             _ => true,
         }
     }
