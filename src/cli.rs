@@ -72,8 +72,10 @@ pub enum Command {
     Webhook(crate::webhook::WebhookCommand),
     /// Run the scheduled checks without a terminal until Ctrl-C or SIGTERM.
     Daemon(crate::engine::cli::DaemonArgs),
-    /// Run one check (baseline, bursts or tokens) now and print its findings.
+    /// Run one check now on the store, or one workflow on a sample file (--sample), and print what it does.
     Check(crate::engine::cli::CheckArgs),
+    /// Show or switch each workflow's mode: off, dry-run or on.
+    Workflows(crate::workflows::cli::WorkflowsArgs),
     /// List the pushes to Linear, PagerDuty, the archive and Confluence; retry, drop or deliver them.
     #[command(subcommand)]
     Outbox(crate::outbox::cli::OutboxCommand),
@@ -135,6 +137,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => {
             init_logging(&paths);
             crate::engine::cli::run_check(args, &paths)
+        }
+        Command::Workflows(args) => {
+            init_logging(&paths);
+            crate::workflows::cli::run(args, &paths)
         }
         Command::Outbox(cmd) => {
             init_logging(&paths);

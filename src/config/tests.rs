@@ -412,6 +412,7 @@ fn summary_names_every_service() {
             "pagerduty",
             "archive",
             "checks",
+            "workflows",
             "agents"
         ]
     );
@@ -428,4 +429,34 @@ fn summary_names_every_service() {
         .map(|(_, d)| d)
         .collect();
     assert!(defaults[1].starts_with("not configured"), "{defaults:#?}");
+}
+
+#[test]
+fn every_workflow_defaults_to_dry_run_and_each_can_be_set() {
+    use crate::config::{WorkflowMode, WorkflowsConfig};
+    let defaults = Config::default().workflows;
+    assert_eq!(defaults, WorkflowsConfig::all(WorkflowMode::DryRun));
+    assert_eq!(parse("").unwrap().workflows, defaults);
+    assert_eq!(parse("[workflows]\n").unwrap().workflows, defaults);
+    let config = parse(
+        "[workflows]\nbaseline = \"off\"\ntokens = \"on\"\ninvestigation = \"dry-run\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.workflows,
+        WorkflowsConfig {
+            baseline: WorkflowMode::Off,
+            bursts: WorkflowMode::DryRun,
+            tokens: WorkflowMode::On,
+            investigation: WorkflowMode::DryRun,
+        }
+    );
+    let lines = summary(&config);
+    let workflows = lines.iter().find(|(s, _)| *s == "workflows").unwrap();
+    assert!(
+        workflows
+            .1
+            .starts_with("baseline off, bursts dry-run, tokens on, investigation dry-run"),
+        "{workflows:?}"
+    );
 }

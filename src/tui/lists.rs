@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 
 use super::model::{
-    ActorKey, BurstRow, DraftId, DraftMap, FlaggedActorRow, InvestigationRow, Severity,
-    StatusSnapshot, TokenRow,
+    ActorKey, BurstRow, DraftId, DraftMap, FlaggedActorRow, InvestigationRow, OutboxRow,
+    Severity, StatusSnapshot, TokenRow,
 };
 
 /// What a list row must offer to be sorted, filtered and marked new.
@@ -120,6 +120,8 @@ pub struct Tables {
     pub investigations: Vec<InvestigationRow>,
     pub drafts: DraftMap,
     pub status: StatusSnapshot,
+    /// The newest outbox rows, newest first (the outbox view).
+    pub outbox: Vec<OutboxRow>,
 }
 
 impl Tables {
