@@ -50,9 +50,7 @@ pub use sources::{
 pub use summary::summary;
 pub use ui::UiConfig;
 pub use values::{AccountId, BaseUrl, CredentialName, Email, HumanDuration};
-pub use workflows::{
-    WORKFLOWS, WorkflowMode, WorkflowsConfig, parse_workflow, workflow_key,
-};
+pub use workflows::{WORKFLOWS, WorkflowMode, WorkflowsConfig, parse_workflow, workflow_key};
 
 /// Whether `name` can name a theme (`[ui] theme`, `--theme`): a plain
 /// name, never a path.

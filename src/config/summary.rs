@@ -122,11 +122,7 @@ pub fn summary(config: &Config) -> Vec<(&'static str, String)> {
             "{} (the console and `soc-tui workflows set` can override: `soc-tui workflows`)",
             super::WORKFLOWS
                 .iter()
-                .map(|w| format!(
-                    "{} {}",
-                    super::workflow_key(*w),
-                    config.workflows.get(*w)
-                ))
+                .map(|w| format!("{} {}", super::workflow_key(*w), config.workflows.get(*w)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

@@ -122,6 +122,12 @@ fn full_config() -> Config {
         ui: UiConfig {
             theme: Some("high-contrast".into()),
         },
+        workflows: WorkflowsConfig {
+            baseline: WorkflowMode::On,
+            bursts: WorkflowMode::Off,
+            tokens: WorkflowMode::On,
+            investigation: WorkflowMode::Off,
+        },
         agents: BTreeMap::from([(
             "investigator".to_owned(),
             AgentConfig {
@@ -438,10 +444,9 @@ fn every_workflow_defaults_to_dry_run_and_each_can_be_set() {
     assert_eq!(defaults, WorkflowsConfig::all(WorkflowMode::DryRun));
     assert_eq!(parse("").unwrap().workflows, defaults);
     assert_eq!(parse("[workflows]\n").unwrap().workflows, defaults);
-    let config = parse(
-        "[workflows]\nbaseline = \"off\"\ntokens = \"on\"\ninvestigation = \"dry-run\"\n",
-    )
-    .unwrap();
+    let config =
+        parse("[workflows]\nbaseline = \"off\"\ntokens = \"on\"\ninvestigation = \"dry-run\"\n")
+            .unwrap();
     assert_eq!(
         config.workflows,
         WorkflowsConfig {

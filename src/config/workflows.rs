@@ -169,7 +169,10 @@ mod tests {
             assert_eq!(mode.as_str().parse::<WorkflowMode>(), Ok(mode));
         }
         let err = "enabled\u{1b}[2J".parse::<WorkflowMode>().unwrap_err();
-        assert!(err.contains("expected \"off\", \"dry-run\" or \"on\""), "{err}");
+        assert!(
+            err.contains("expected \"off\", \"dry-run\" or \"on\""),
+            "{err}"
+        );
         assert!(!err.contains('\u{1b}'), "{err}");
     }
 
@@ -187,6 +190,10 @@ mod tests {
             assert_eq!(parse_workflow(workflow_key(w)), Ok(w));
             assert_eq!(parse_workflow(w.as_str()), Ok(w));
         }
-        assert!(parse_workflow("tokenz").unwrap_err().contains("expected baseline"));
+        assert!(
+            parse_workflow("tokenz")
+                .unwrap_err()
+                .contains("expected baseline")
+        );
     }
 }

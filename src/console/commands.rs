@@ -326,17 +326,15 @@ async fn publish_report(
                 delivery,
             )
             .map_err(|e| e.to_string())?;
-        let recorded = match delivery {
-            Delivery::Live => "queued",
-            Delivery::DryRun => "recorded as a dry-run item (never sent; O shows it)",
-        };
-        Ok(match queued {
-            Some(_) => format!(
-                "{label} {recorded} for {} ({} workflow)",
+        Ok(match (queued, delivery) {
+            (Some(_), Delivery::Live) => format!("{label} queued for {}", target.label()),
+            (Some(_), Delivery::DryRun) => format!(
+                "{label} recorded as a dry-run item for {} (the {} workflow is in dry-run: \
+                 never sent; O shows it)",
                 target.label(),
                 workflow_key(workflow)
             ),
-            None => format!("{label} was already queued for {}", target.label()),
+            (None, _) => format!("{label} was already queued for {}", target.label()),
         })
     })
     .await

@@ -36,9 +36,9 @@ use crate::paths::Paths;
 use crate::secrets::Secret;
 use crate::sinks::Sinks;
 use crate::store::Store;
-use crate::workflows::ModePolicy;
 use crate::tui::ConsoleOptions;
 use crate::tui::model::KeychainStatus;
+use crate::workflows::ModePolicy;
 
 /// When set, the demo writes a JSON report to this path: the attacker's
 /// email once the demo has started, then also the pages the Confluence

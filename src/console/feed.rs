@@ -19,9 +19,9 @@ use super::store_view::{DraftRows, Limits, StoreView};
 use crate::config::InvestigationConfig;
 use crate::engine::{EngineEvent, HealthSnapshot};
 use crate::store::Store;
-use crate::workflows::ModePolicy;
 use crate::tui::model::{ConsoleSnapshot, DataEvent, KeychainStatus, SafeText};
 use crate::tui::{DataSink, data::ConsoleClosed};
+use crate::workflows::ModePolicy;
 
 /// How often the store is probed for changes made elsewhere.
 const PROBE_EVERY: Duration = Duration::from_millis(500);
@@ -174,7 +174,11 @@ impl Feed {
         self.update_hints(&view, &drafts);
         let health = self.src.health.borrow().clone();
         let keychain = self.src.keychain.borrow().clone();
-        let next = snapshot::build(&view, &drafts, status(&health, view.outbox, &keychain, &view.modes));
+        let next = snapshot::build(
+            &view,
+            &drafts,
+            status(&health, view.outbox, &keychain, &view.modes),
+        );
         let events = match &self.sent {
             None => {
                 let mut first = vec![DataEvent::Snapshot(Box::new(next.clone()))];

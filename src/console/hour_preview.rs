@@ -16,11 +16,11 @@ use chrono::Utc;
 use tokio::time::MissedTickBehavior;
 
 use super::auto_investigate::AutoInvestigator;
+use crate::detect::Workflow;
 use crate::detect::baseline::hour_start;
 use crate::detect::rules::Rules;
 use crate::engine::checks::{Mode, run_window};
 use crate::engine::{CoveredWindow, StoreHandle};
-use crate::detect::Workflow;
 use crate::store::CheckKind;
 use crate::workflows::ModePolicy;
 

@@ -8,8 +8,8 @@ use super::store_view::FindingRecord;
 use crate::detect::rules::{TOKEN_BROAD, TOKEN_UNKNOWN_SCOPE, TOKEN_WRITE};
 use crate::store::{FindingState, OutboxItem, OutboxState, Sink as StoreSink};
 use crate::tui::model::{
-    ActorKey, BurstRow, Delivery, DeliveryState, FindingId, FindingMeta, FlaggedActorRow, OutboxRow,
-    PagerDutyAction, RemoteLink, SafeText, ScopeRisk, Sink, TokenRow, TriageState,
+    ActorKey, BurstRow, Delivery, DeliveryState, FindingId, FindingMeta, FlaggedActorRow,
+    OutboxRow, PagerDutyAction, RemoteLink, SafeText, ScopeRisk, Sink, TokenRow, TriageState,
 };
 
 /// Longest list item (an action name, a resource type) shown in a row.

@@ -25,9 +25,9 @@ use crate::paths::Paths;
 use crate::secrets::{Credential, Resolver};
 use crate::sinks::Sinks;
 use crate::store::Store;
-use crate::workflows::ModePolicy;
 use crate::tui::ConsoleOptions;
 use crate::tui::model::KeychainStatus;
+use crate::workflows::ModePolicy;
 
 /// Worker threads of the runtime the engine runs on beside the UI thread.
 const WORKERS: usize = 2;

@@ -12,11 +12,11 @@ use chrono::{DateTime, Utc};
 
 use super::publish::publish_keys;
 use crate::detect::Workflow;
-use crate::workflows::{EffectiveMode, ModePolicy};
 use crate::store::{
     AnalystLogEntry, DraftRow, DraftStatus, FindingFilter, FindingState, OutboxCounts,
     OutboxFilter, OutboxItem, Store, StoreError, StoredFinding, draft_label,
 };
+use crate::workflows::{EffectiveMode, ModePolicy};
 
 /// How much of the store the main screen reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,6 +18,7 @@ use super::{
     PollIntake, StoreHandle, axiom_window,
 };
 use crate::config::{BaselineEngine, Config, WorkflowMode};
+use crate::detect::Workflow;
 use crate::detect::baseline::axiom::AxiomEngine;
 use crate::detect::baseline::hour_start;
 use crate::detect::{Finding, rules};
@@ -25,7 +26,6 @@ use crate::paths::Paths;
 use crate::sanitize::sanitize_with_limit;
 use crate::secrets::{Credential, Resolver};
 use crate::sources::poll;
-use crate::detect::Workflow;
 use crate::store::{CheckKind, Store};
 use crate::workflows::ModePolicy;
 

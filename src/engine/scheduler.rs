@@ -214,7 +214,9 @@ async fn run_once(shared: &Shared, check: CheckKind, next_tick: Instant) {
     {
         let reason = off.off_message();
         tracing::info!(%check, %reason, "check skipped");
-        let _ = shared.events.send(EngineEvent::CheckSkipped { check, reason });
+        let _ = shared
+            .events
+            .send(EngineEvent::CheckSkipped { check, reason });
         shared.publish_health().await;
         return;
     }
@@ -317,12 +319,29 @@ async fn check_due_windows(shared: &Shared, check: CheckKind, delivery: Delivery
         let result = match (&shared.settings.baseline, check) {
             (BaselineSource::Axiom(engine), CheckKind::Baseline) => {
                 let mode = Mode::Scheduled;
-                axiom_window(&shared.store, engine, &rules, window, now, Some(delivery), mode).await?
+                axiom_window(
+                    &shared.store,
+                    engine,
+                    &rules,
+                    window,
+                    now,
+                    Some(delivery),
+                    mode,
+                )
+                .await?
             }
             _ => shared
                 .store
                 .call(move |s| {
-                    run_window(s, &rules, check, window, now, Some(delivery), Mode::Scheduled)
+                    run_window(
+                        s,
+                        &rules,
+                        check,
+                        window,
+                        now,
+                        Some(delivery),
+                        Mode::Scheduled,
+                    )
                 })
                 .await
                 .map_err(|e| e.to_string())?

@@ -171,9 +171,9 @@ fn list(paths: &Paths, state: Option<OutboxState>, limit: usize, json: bool) -> 
 
 fn show(paths: &Paths, id: i64, json: bool) -> Result<ExitCode> {
     let store = open_store(paths)?;
-    let item = store
-        .outbox_item(id)?
-        .with_context(|| format!("outbox request {id} does not exist (see `soc-tui outbox list`)"))?;
+    let item = store.outbox_item(id)?.with_context(|| {
+        format!("outbox request {id} does not exist (see `soc-tui outbox list`)")
+    })?;
     let request = preview::item_request(&store, &item)?;
     if json {
         let doc = serde_json::json!({
@@ -187,8 +187,7 @@ fn show(paths: &Paths, id: i64, json: bool) -> Result<ExitCode> {
     let config = Config::load_or_default(&paths.config_file)?;
     let sinks = preview::preview_sinks(&config, &paths.data_dir)
         .context("setting up the sinks for the preview")?;
-    let rendered =
-        request.map(|r| preview::render_request(&r, &sinks, &config.s3.prefix));
+    let rendered = request.map(|r| preview::render_request(&r, &sinks, &config.s3.prefix));
     print!(
         "{}",
         sanitize_multiline(&preview::to_text(&item, &rendered), PREVIEW_MAX_CHARS)

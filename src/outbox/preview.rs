@@ -94,10 +94,7 @@ fn content(request: &DeliveryRequest, archive_prefix: &str) -> Vec<(String, Stri
         } => vec![
             part("Linear issue", title.clone()),
             part("Issue id", LinearSink::issue_id(dedup_key)),
-            part(
-                "Priority",
-                format!("{priority} (1 urgent .. 4 low)"),
-            ),
+            part("Priority", format!("{priority} (1 urgent .. 4 low)")),
             part(
                 "Labels",
                 format!(
@@ -253,7 +250,10 @@ mod tests {
         };
         let rendered = render_request(&request, &sinks, "soc-tui");
         let text = rendered_text(&rendered);
-        assert!(text.contains("Description (Markdown):\n# Token\n- revoke"), "{text}");
+        assert!(
+            text.contains("Description (Markdown):\n# Token\n- revoke"),
+            "{text}"
+        );
         assert!(text.contains("Authorization: [redacted]"), "{text}");
         assert!(!text.contains(PLACEHOLDER), "{text}");
 

@@ -120,11 +120,7 @@ pub struct SampleRun {
 impl SampleRun {
     pub fn request_count(&self) -> usize {
         let findings: usize = self.findings.iter().map(|f| f.requests.len()).sum();
-        findings
-            + self
-                .investigation
-                .as_ref()
-                .map_or(0, |i| i.requests.len())
+        findings + self.investigation.as_ref().map_or(0, |i| i.requests.len())
     }
 }
 
@@ -182,7 +178,15 @@ pub async fn run_sample(
             for window in &run.windows {
                 // Every request is a dry-run item: this store is thrown away.
                 let delivery = Some(Delivery::DryRun);
-                run_window(&mut store, rules, check, *window, window.end, delivery, Mode::Scheduled)?;
+                run_window(
+                    &mut store,
+                    rules,
+                    check,
+                    *window,
+                    window.end,
+                    delivery,
+                    Mode::Scheduled,
+                )?;
             }
             run.findings = findings_of(&store, &sinks, &prefix)?;
         }
@@ -231,11 +235,13 @@ pub fn windows_of(
     }
 }
 
-fn findings_of(store: &Store, sinks: &Sinks, prefix: &str) -> Result<Vec<SampleFinding>, SampleError> {
+fn findings_of(
+    store: &Store,
+    sinks: &Sinks,
+    prefix: &str,
+) -> Result<Vec<SampleFinding>, SampleError> {
     let mut findings = store.findings(&FindingFilter::default())?;
-    findings.sort_by(|a, b| {
-        (a.window_start, &a.dedup_key).cmp(&(b.window_start, &b.dedup_key))
-    });
+    findings.sort_by(|a, b| (a.window_start, &a.dedup_key).cmp(&(b.window_start, &b.dedup_key)));
     findings
         .into_iter()
         .map(|finding| {
@@ -361,7 +367,13 @@ mod tests {
                 end: t(13, 0)
             }]
         );
-        let at = windows_of(CheckKind::Baseline, t(1, 0), t(12, 34), Some(t(12, 34)), &cadences);
+        let at = windows_of(
+            CheckKind::Baseline,
+            t(1, 0),
+            t(12, 34),
+            Some(t(12, 34)),
+            &cadences,
+        );
         assert_eq!(at[0].start, t(11, 0), "the last complete hour before --at");
 
         let tokens = windows_of(CheckKind::Tokens, t(10, 5), t(11, 2), None, &cadences);

@@ -63,7 +63,10 @@ impl Store {
     }
 
     /// The stored override of one workflow.
-    pub fn workflow_mode_override(&self, workflow: Workflow) -> Result<Option<WorkflowModeOverride>> {
+    pub fn workflow_mode_override(
+        &self,
+        workflow: Workflow,
+    ) -> Result<Option<WorkflowModeOverride>> {
         read_override(&self.conn, &self.path, workflow)
     }
 
@@ -160,8 +163,10 @@ fn read_override(
             "SELECT mode, changed_by, changed_at FROM workflow_modes WHERE workflow = ?1",
         )
         .and_then(|mut s| {
-            s.query_row([workflow.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()
+            s.query_row([workflow.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
         })
         .map_err(sql_err(path, OP))?;
     row.map(|(mode, changed_by, at)| {
@@ -214,7 +219,10 @@ mod tests {
                 changed: true
             }
         );
-        let stored = store.workflow_mode_override(Workflow::Token).unwrap().unwrap();
+        let stored = store
+            .workflow_mode_override(Workflow::Token)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (stored.mode, stored.changed_by.as_str(), stored.changed_at),
             (WorkflowMode::On, "alice", at(1))
@@ -227,7 +235,10 @@ mod tests {
         assert!(!same.changed);
 
         let reset = store.switch_workflow(&switch(None, "bob"), at(3)).unwrap();
-        assert_eq!((reset.from, reset.to), (WorkflowMode::On, WorkflowMode::DryRun));
+        assert_eq!(
+            (reset.from, reset.to),
+            (WorkflowMode::On, WorkflowMode::DryRun)
+        );
         assert!(store.workflow_mode_overrides().unwrap().is_empty());
 
         let log = store.analyst_log(Some("workflow:tokens"), 10).unwrap();

@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 
 use super::model::{
-    ActorKey, BurstRow, DraftId, DraftMap, FlaggedActorRow, InvestigationRow, OutboxRow,
-    Severity, StatusSnapshot, TokenRow,
+    ActorKey, BurstRow, DraftId, DraftMap, FlaggedActorRow, InvestigationRow, OutboxRow, Severity,
+    StatusSnapshot, TokenRow,
 };
 
 /// What a list row must offer to be sorted, filtered and marked new.

@@ -26,11 +26,11 @@ use super::limit::RateLimiter;
 use super::payload::{self, Anomaly};
 use super::replay;
 use crate::config::{WebhookAuthMode, WebhookConfig};
+use crate::detect::Workflow;
 use crate::investigate::identity::normalize_actor;
 use crate::investigate::report::TriggerInfo;
 use crate::investigate::{InvestigationRequest, Investigator, TriggerRecord};
 use crate::secrets::Secret;
-use crate::detect::Workflow;
 use crate::store::{TriggerKind, WebhookDelivery as Delivery, draft_label};
 use crate::workflows::ModePolicy;
 

@@ -131,7 +131,7 @@ fn switch(
             sanitize(&analyst)
         ),
     }
-    if done.to == WorkflowMode::On {
+    if done.changed && done.to == WorkflowMode::On {
         println!(
             "Its requests are now queued for delivery; the daemon (or `soc-tui outbox deliver`) sends them."
         );

@@ -169,7 +169,11 @@ impl ModePolicy {
     }
 
     /// The mode in force for `workflow`, reading the store's override.
-    pub fn effective(&self, store: &Store, workflow: Workflow) -> Result<EffectiveMode, StoreError> {
+    pub fn effective(
+        &self,
+        store: &Store,
+        workflow: Workflow,
+    ) -> Result<EffectiveMode, StoreError> {
         let stored = store.workflow_mode_override(workflow)?;
         Ok(self.combine(workflow, stored))
     }
@@ -266,7 +270,13 @@ mod tests {
             ]
         );
         policy
-            .switch(&mut store, Workflow::Token, Some(WorkflowMode::On), "alice", now())
+            .switch(
+                &mut store,
+                Workflow::Token,
+                Some(WorkflowMode::On),
+                "alice",
+                now(),
+            )
             .unwrap();
         let token = policy.effective(&store, Workflow::Token).unwrap();
         assert_eq!(token.mode, WorkflowMode::On);

@@ -9,7 +9,8 @@ use crate::tui::popups::{ConfirmPopup, OutboxPopup, Popup, WorkflowsPopup};
 
 impl App {
     pub(super) fn open_workflows(&mut self) {
-        self.popups.push(Popup::Workflows(WorkflowsPopup::default()));
+        self.popups
+            .push(Popup::Workflows(WorkflowsPopup::default()));
     }
 
     pub(super) fn open_outbox(&mut self) {

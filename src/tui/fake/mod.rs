@@ -294,7 +294,11 @@ impl ConsoleData for FakeData {
                 analyst,
             } => {
                 let status = &mut self.snapshot.status;
-                if let Some(w) = status.workflows.iter_mut().find(|w| w.workflow == *workflow) {
+                if let Some(w) = status
+                    .workflows
+                    .iter_mut()
+                    .find(|w| w.workflow == *workflow)
+                {
                     w.mode = *mode;
                     w.origin = SafeText::new(&format!(
                         "set by {analyst} {}",

@@ -63,9 +63,13 @@ impl Popup {
                 e.render(rect, buf, theme);
             }
             Popup::Filter(p) => p.render(area, buf, theme),
-            Popup::Workflows(p) => {
-                p.render(&app.tables().status.workflows, app.keymap(), area, buf, theme)
-            }
+            Popup::Workflows(p) => p.render(
+                &app.tables().status.workflows,
+                app.keymap(),
+                area,
+                buf,
+                theme,
+            ),
             Popup::Outbox(p) => p.render(&app.tables().outbox, app.keymap(), area, buf, theme),
         }
     }

@@ -196,7 +196,11 @@ impl OutboxPopup {
         let text = match (&self.preview, self.selected) {
             (Some((id, text)), Some(selected)) if *id == selected => text,
             _ => {
-                let waiting = if rows.is_empty() { "" } else { "Loading the preview…" };
+                let waiting = if rows.is_empty() {
+                    ""
+                } else {
+                    "Loading the preview…"
+                };
                 Paragraph::new(Line::styled(waiting, theme.muted()))
                     .block(block)
                     .render(area, buf);

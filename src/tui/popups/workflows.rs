@@ -46,7 +46,7 @@ impl WorkflowsPopup {
         buf: &mut Buffer,
         theme: &Theme,
     ) {
-        let rect = centered(area, 80, 0, 60, 14);
+        let rect = centered(area, 80, 0, 60, 12);
         Clear.render(rect, buf);
         let block = Block::default()
             .borders(Borders::ALL)
@@ -96,7 +96,10 @@ impl WorkflowsPopup {
                 theme.key_hint(),
             ),
             Span::styled(" previous   ", theme.muted()),
-            Span::styled(keymap.key_for(Context::Workflows, "close"), theme.key_hint()),
+            Span::styled(
+                keymap.key_for(Context::Workflows, "close"),
+                theme.key_hint(),
+            ),
             Span::styled(" close", theme.muted()),
         ]));
         Paragraph::new(lines)
