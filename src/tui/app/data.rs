@@ -71,10 +71,10 @@ impl App {
     fn set_outbox(&mut self, rows: Vec<OutboxRow>) {
         self.tables.outbox = rows;
         for popup in &mut self.popups {
-            if let Popup::Outbox(view) = popup {
-                if let Some(id) = view.rows_changed(&self.tables.outbox) {
-                    self.effects.push(Effect::LoadOutboxPreview(id));
-                }
+            if let Popup::Outbox(view) = popup
+                && let Some(id) = view.rows_changed(&self.tables.outbox)
+            {
+                self.effects.push(Effect::LoadOutboxPreview(id));
             }
         }
     }
