@@ -178,7 +178,7 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
             cadences.bursts.as_secs(),
             cadences.tokens.as_secs(),
             if args.dry_run {
-                " (--dry-run: workflows that are on run in dry-run, nothing is sent)"
+                " (dry run: workflows that are on run in dry-run; nothing is sent)"
             } else {
                 ""
             }
