@@ -15,7 +15,13 @@ use crate::paths::Paths;
     long_about = "Terminal SOC console over Cloudflare and Datadog audit logs.\n\n\
         Without a subcommand, opens the console on the store in the data dir, with the \
         engine running in this process (in standby when a daemon already runs the checks). \
-        `soc-tui demo` shows it against simulated services."
+        `soc-tui demo` shows it against simulated services.\n\n\
+        Each workflow (baseline, bursts, tokens, investigation) is off, dry-run or on \
+        (`soc-tui workflows`; w in the console); a new install is all dry-run and sends \
+        nothing. Every request follows the workflow that caused it, including escalations \
+        the analyst publishes by hand from the console: a report's Confluence page follows \
+        investigation, its Linear ticket or PagerDuty event the workflow of the finding that \
+        started the investigation (else investigation)."
 )]
 pub struct Cli {
     /// Config file (default: the platform config dir's soc-tui/config.toml).

@@ -37,10 +37,15 @@ use crate::workflows::ModePolicy;
     polls the sources the check reads when they are configured ([cloudflare], [datadog]; \
     credentials as `soc-tui auth` stores them), and checks only up to where the polled data is \
     complete. Only one engine runs per store: a second daemon refuses to start while the first \
-    one's lease is live. After downtime each check catches up on the windows it missed."
+    one's lease is live. After downtime each check catches up on the windows it missed. \
+    Each workflow runs in its mode ([workflows] in the config, or as switched with `soc-tui \
+    workflows set` or w in the console; read from the store at every run): off is skipped, dry-run \
+    records every request as a dry-run item (`soc-tui outbox list`, `outbox show ID`) and sends \
+    nothing, on queues requests for the outbox worker."
 )]
 pub struct DaemonArgs {
-    /// Record sink requests as dry_run (visible in the outbox, never sent).
+    /// Hold every workflow that is on in dry-run: its requests are recorded as dry-run
+    /// items, never sent (workflows that are off stay off).
     #[arg(long)]
     pub dry_run: bool,
 }
