@@ -349,8 +349,10 @@ async fn on_delivers_what_it_finds() {
 async fn off_skips_the_check_and_a_switch_elsewhere_counts_from_its_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let pagerduty = FakeServer::serve(|_| reply(202, &[], r#"{"status":"success"}"#)).await;
-    let mut workflows = WorkflowsConfig::default();
-    workflows.tokens = WorkflowMode::Off;
+    let workflows = WorkflowsConfig {
+        tokens: WorkflowMode::Off,
+        ..WorkflowsConfig::default()
+    };
     let config = config(&pagerduty, workflows);
     let mut engine = start(&config, dir.path()).await;
     let mut rx = engine.subscribe();

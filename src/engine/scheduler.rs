@@ -208,30 +208,30 @@ async fn current_mode(shared: &Shared, check: CheckKind) -> Result<EffectiveMode
 async fn run_once(shared: &Shared, check: CheckKind, next_tick: Instant) {
     let started = shared.clock.now();
     let clock_start = Instant::now();
-    let mode = current_mode(shared, check).await;
-    if let Ok(off) = &mode
-        && off.is_off()
-    {
-        let reason = off.off_message();
-        tracing::info!(%check, %reason, "check skipped");
-        let _ = shared
-            .events
-            .send(EngineEvent::CheckSkipped { check, reason });
-        shared.publish_health().await;
-        return;
-    }
+    let (delivery, mode) = match current_mode(shared, check).await {
+        Ok(mode) => match mode.delivery() {
+            Some(delivery) => (Ok(delivery), mode.mode),
+            None => {
+                let reason = mode.off_message();
+                tracing::info!(%check, %reason, "check skipped");
+                let _ = shared
+                    .events
+                    .send(EngineEvent::CheckSkipped { check, reason });
+                shared.publish_health().await;
+                return;
+            }
+        },
+        // Reported as a failed run; the mode shown is the safe one.
+        Err(e) => (Err(e), WorkflowMode::DryRun),
+    };
     shared.set_running(check, true);
     let _ = shared
         .events
         .send(EngineEvent::CheckStarted { check, at: started });
-    let result = match &mode {
-        Ok(mode) => {
-            let delivery = mode.delivery().unwrap_or(Delivery::DryRun);
-            check_due_windows(shared, check, delivery).await
-        }
-        Err(e) => Err(e.clone()),
+    let result = match delivery {
+        Ok(delivery) => check_due_windows(shared, check, delivery).await,
+        Err(e) => Err(e),
     };
-    let mode = mode.map_or(WorkflowMode::DryRun, |m| m.mode);
     let duration = clock_start.elapsed();
     shared.set_running(check, false);
 

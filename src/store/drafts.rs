@@ -267,6 +267,7 @@ impl Store {
     /// Approves a `draft` and records the approval (and the edit, if any)
     /// in the analyst log, all in one transaction.
     pub fn approve_draft(&mut self, approval: &Approval<'_>, now: DateTime<Utc>) -> Result<()> {
+        // Nothing is queued, so the delivery is moot.
         self.approve_and_enqueue(approval, None, now, super::Delivery::DryRun)
             .map(|_| ())
     }
