@@ -174,6 +174,11 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
             ..EngineOptions::default()
         };
         let mut engine = Engine::start(&config, rules, paths, options).await?;
+        // Both subscribe before anything else can await: the follower gets
+        // every event since the start (findings of the first runs included),
+        // the status lines every run from now on.
+        let follower_events = engine.subscribe();
+        let printer = tokio::spawn(print_status_lines(engine.subscribe()));
         let cadences = Cadences::from(&config.checks);
         eprintln!(
             "soc-tui daemon: engine {} on {}; baseline every {}s, bursts every {}s, tokens every {}s{}",
@@ -205,7 +210,7 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
             config.investigation.clone(),
             modes,
         );
-        let follower = tokio::spawn(auto.follow(engine.subscribe()));
+        let follower = tokio::spawn(auto.follow(follower_events));
         let receiver = if config.webhook.enabled {
             let receiver =
                 crate::console::session::start_receiver(&config, &secrets, investigator, modes)
@@ -215,7 +220,6 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
         } else {
             None
         };
-        let printer = tokio::spawn(print_status_lines(engine.subscribe()));
         let signal = wait_for_stop_signal().await;
         eprintln!("soc-tui daemon: stopping");
         if let Some(receiver) = receiver {
