@@ -389,6 +389,18 @@ fn the_workflow_switches_cycle_a_mode_and_turning_one_on_asks_first() {
 }
 
 #[test]
+fn the_switches_open_on_the_focused_panes_workflow() {
+    let mut app = loaded();
+    run(&mut app, Action::FocusPane(PaneId::Investigations));
+    key(&mut app, "w");
+    key(&mut app, "l");
+    let Popup::Confirm(confirm) = top(&app) else {
+        panic!("investigation is in dry-run in the fake: on asks first");
+    };
+    assert_eq!(confirm.title, "Turn investigation on");
+}
+
+#[test]
 fn the_switches_show_what_the_engine_reports() {
     let mut app = loaded();
     let mut status = FakeData::demo(now()).snapshot().status.clone();

@@ -8,9 +8,12 @@ use crate::tui::model::{Command, SafeText, WorkflowMode, workflow_key};
 use crate::tui::popups::{ConfirmPopup, OutboxPopup, Popup, WorkflowsPopup};
 
 impl App {
+    /// Opens the switches on the focused pane's workflow (the panes are in
+    /// the same order as the workflows).
     pub(super) fn open_workflows(&mut self) {
-        self.popups
-            .push(Popup::Workflows(WorkflowsPopup::default()));
+        self.popups.push(Popup::Workflows(WorkflowsPopup {
+            selected: self.focus.index(),
+        }));
     }
 
     pub(super) fn open_outbox(&mut self) {
