@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::json;
-use soc_tui::config::{InvestigationConfig, WebhookConfig};
+use soc_tui::config::{InvestigationConfig, WebhookConfig, WorkflowsConfig};
 use soc_tui::investigate::Investigator;
 use soc_tui::secrets::Secret;
 use soc_tui::store::{DraftStatus, Store, parse_draft_label};
 use soc_tui::webhook::auth::{DELIVERY_HEADER, SIGNATURE_HEADER, sign};
 use soc_tui::webhook::{ANOMALY_PATH, WebhookState, serve};
+use soc_tui::workflows::ModePolicy;
 
 const SECRET: &str = "whsec-bench-0123456789abcdef";
 const EVENTS: usize = 10_000;
@@ -54,6 +55,7 @@ async fn bench() {
         config,
         Secret::new(SECRET.to_owned()),
         investigator,
+        ModePolicy::new(WorkflowsConfig::default()),
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

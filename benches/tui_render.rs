@@ -148,6 +148,9 @@ impl ConsoleData for BigData {
     fn execute(&mut self, command: Command) -> Result<(), DataError> {
         self.fake.execute(command)
     }
+    fn outbox_preview(&mut self, id: i64) -> Result<SafeText, DataError> {
+        self.fake.outbox_preview(id)
+    }
     fn timeline(&mut self, actor: &ActorKey) -> Result<Arc<dyn TimelineSource>, DataError> {
         if actor == &self.source.actor {
             Ok(self.source.clone())

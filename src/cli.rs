@@ -15,7 +15,13 @@ use crate::paths::Paths;
     long_about = "Terminal SOC console over Cloudflare and Datadog audit logs.\n\n\
         Without a subcommand, opens the console on the store in the data dir, with the \
         engine running in this process (in standby when a daemon already runs the checks). \
-        `soc-tui demo` shows it against simulated services."
+        `soc-tui demo` shows it against simulated services.\n\n\
+        Each workflow (baseline, bursts, tokens, investigation) is off, dry-run or on \
+        (`soc-tui workflows`; w in the console); a new install is all dry-run and sends \
+        nothing. Every request follows the workflow that caused it, including escalations \
+        the analyst publishes by hand from the console: a report's Confluence page follows \
+        investigation, its Linear ticket or PagerDuty event the workflow of the finding that \
+        started the investigation (else investigation)."
 )]
 pub struct Cli {
     /// Config file (default: the platform config dir's soc-tui/config.toml).
@@ -72,8 +78,10 @@ pub enum Command {
     Webhook(crate::webhook::WebhookCommand),
     /// Run the scheduled checks without a terminal until Ctrl-C or SIGTERM.
     Daemon(crate::engine::cli::DaemonArgs),
-    /// Run one check (baseline, bursts or tokens) now and print its findings.
+    /// Run one check now on the store, or one workflow on a sample file (--sample), and print what it does.
     Check(crate::engine::cli::CheckArgs),
+    /// Show or switch each workflow's mode: off, dry-run or on.
+    Workflows(crate::workflows::cli::WorkflowsArgs),
     /// List the pushes to Linear, PagerDuty, the archive and Confluence; retry, drop or deliver them.
     #[command(subcommand)]
     Outbox(crate::outbox::cli::OutboxCommand),
@@ -154,6 +162,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => {
             init_logging(&paths);
             crate::engine::cli::run_check(args, &paths)
+        }
+        Command::Workflows(args) => {
+            init_logging(&paths);
+            crate::workflows::cli::run(args, &paths)
         }
         Command::Outbox(cmd) => {
             init_logging(&paths);

@@ -112,7 +112,7 @@ pub fn replay_store(
                 check,
                 window,
                 window.end,
-                Delivery::DryRun,
+                Some(Delivery::DryRun),
                 Mode::Scheduled,
             )
             .with_context(|| format!("{check} check of {} to {}", window.start, window.end))?;

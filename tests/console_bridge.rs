@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
-use soc_tui::config::{BaseUrl, Config, Email};
+use soc_tui::config::{BaseUrl, Config, Email, WorkflowMode, WorkflowsConfig};
 use soc_tui::console::{CommandContext, ConsoleBridge, EngineFeeds};
 use soc_tui::detect::{Finding, PagerDutySeverity, Severity, SinkRequest, Workflow};
 use soc_tui::engine::HealthSnapshot;
@@ -23,6 +23,7 @@ use soc_tui::tui::model::{
     TriageState, Verdict,
 };
 use soc_tui::tui::{ConsoleData, DataSink, Incoming};
+use soc_tui::workflows::ModePolicy;
 use tokio::sync::{broadcast, watch};
 
 const MALLORY: &str = "mallory@example.com";
@@ -177,6 +178,10 @@ fn world() -> World {
         Some(BaseUrl::try_from("http://127.0.0.1:9/wiki".to_owned()).unwrap());
     config.confluence.space_key = Some("SOC".into());
     config.confluence.email = Some(Email::try_from("soc@example.com".to_owned()).unwrap());
+    config.pagerduty.enabled = true;
+    // These tests are about sending: every workflow is on unless a test
+    // switches one.
+    config.workflows = WorkflowsConfig::all(WorkflowMode::On);
     let investigator = Investigator::new(Arc::clone(&shared), config.investigation.clone());
     let id = investigator
         .open(&InvestigationRequest::from_cli(MALLORY, t(11, 30)))
@@ -190,8 +195,9 @@ fn world() -> World {
     let commands = CommandContext {
         store: Arc::clone(&shared),
         investigator: Some(investigator),
+        modes: ModePolicy::from_config(&config),
         config: Arc::new(config),
-        delivery: Delivery::Live,
+        data_dir: dir.path().to_path_buf(),
     };
     let mut bridge = ConsoleBridge::new(
         runtime.handle().clone(),
@@ -417,12 +423,243 @@ fn triage_commands_change_the_store_log_the_analyst_and_send_the_row() {
         analyst: "alice".into(),
     });
     assert!(failed(&answer).contains("finding token:nope does not exist"));
-    let answer = w.command(Command::SwitchWorkflow {
+}
+
+#[test]
+fn a_workflow_switch_is_stored_logged_and_shown_in_the_status() {
+    let mut w = world();
+    let s = w.snapshot();
+    let modes: Vec<(Workflow, WorkflowMode)> = s
+        .status
+        .workflows
+        .iter()
+        .map(|m| (m.workflow, m.mode))
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            (Workflow::Baseline, WorkflowMode::On),
+            (Workflow::Burst, WorkflowMode::On),
+            (Workflow::Token, WorkflowMode::On),
+            (Workflow::Investigation, WorkflowMode::On),
+        ]
+    );
+    let answer = w.command(Command::SetWorkflowMode {
         workflow: Workflow::Burst,
-        enabled: false,
+        mode: WorkflowMode::Off,
         analyst: "alice".into(),
     });
-    assert!(failed(&answer).contains("cannot pause the burst check"));
+    assert_eq!(done(&answer), "bursts: on -> off");
+    let events = w.until(|e| {
+        matches!(e, DataEvent::Status(st) if st.workflows.iter()
+            .any(|m| m.workflow == Workflow::Burst && m.mode == WorkflowMode::Off))
+    });
+    let DataEvent::Status(status) = events.last().unwrap() else {
+        unreachable!()
+    };
+    let burst = status
+        .workflows
+        .iter()
+        .find(|m| m.workflow == Workflow::Burst)
+        .unwrap();
+    assert!(
+        burst.origin.as_str().starts_with("set by alice "),
+        "{:?}",
+        burst.origin
+    );
+
+    let store = w.store.lock().unwrap();
+    let stored = store
+        .workflow_mode_override(Workflow::Burst)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.mode, stored.changed_by.as_str()),
+        (WorkflowMode::Off, "alice")
+    );
+    let log = store.analyst_log(Some("workflow:bursts"), 10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].analyst.as_str(), log[0].action.as_str()),
+        ("alice", "switch_workflow")
+    );
+    assert_eq!(
+        log[0].before.as_deref(),
+        Some(r#"{"mode":"on","source":"config"}"#)
+    );
+    assert_eq!(
+        log[0].after.as_deref(),
+        Some(r#"{"mode":"off","source":"store"}"#)
+    );
+}
+
+#[test]
+fn a_publish_follows_its_workflow_dry_run_records_off_refuses() {
+    let mut w = world();
+    let s = w.snapshot();
+    let draft = w.draft.clone();
+    let answer = w.command(Command::Approve {
+        draft: draft.clone(),
+        fields: s.drafts[0].fields.clone(),
+        edits: Vec::new(),
+        analyst: "alice".into(),
+    });
+    done(&answer);
+
+    // The report's page follows `investigation`: off refuses, saying why.
+    let off = w.command(Command::SetWorkflowMode {
+        workflow: Workflow::Investigation,
+        mode: WorkflowMode::Off,
+        analyst: "alice".into(),
+    });
+    done(&off);
+    let answer = w.command(Command::Publish {
+        draft: draft.clone(),
+        target: PublishTarget::Confluence,
+        analyst: "alice".into(),
+    });
+    let why = failed(&answer);
+    assert!(why.contains("the investigation workflow is off"), "{why}");
+    assert!(
+        w.store
+            .lock()
+            .unwrap()
+            .outbox_item_by_key(&format!("confluence:{}:page", draft.raw()))
+            .unwrap()
+            .is_none()
+    );
+
+    // In dry-run the page is recorded, visible, never for sending.
+    done(&w.command(Command::SetWorkflowMode {
+        workflow: Workflow::Investigation,
+        mode: WorkflowMode::DryRun,
+        analyst: "alice".into(),
+    }));
+    let answer = w.command(Command::Publish {
+        draft: draft.clone(),
+        target: PublishTarget::Confluence,
+        analyst: "alice".into(),
+    });
+    assert!(
+        done(&answer).contains("recorded as a dry-run item for Confluence page"),
+        "{answer:?}"
+    );
+    let row = w
+        .store
+        .lock()
+        .unwrap()
+        .outbox_item_by_key(&format!("confluence:{}:page", draft.raw()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.state, soc_tui::store::OutboxState::DryRun);
+    let events =
+        w.until(|e| matches!(e, DataEvent::Outbox(rows) if rows.iter().any(|r| r.id == row.id)));
+    let DataEvent::Outbox(rows) = events.last().unwrap() else {
+        unreachable!()
+    };
+    let listed = rows.iter().find(|r| r.id == row.id).unwrap();
+    assert_eq!(listed.state, DeliveryState::DryRun);
+
+    // Its preview is the page exactly as it would be sent.
+    let preview = w.bridge.outbox_preview(row.id).unwrap();
+    let text = preview.as_str();
+    assert!(
+        text.contains("dry run: recorded by a workflow in dry-run, never sent"),
+        "{text}"
+    );
+    assert!(text.contains("Body (storage XHTML):"), "{text}");
+    assert!(
+        text.contains("POST http://127.0.0.1:9/wiki/api/v2/pages"),
+        "{text}"
+    );
+    assert!(text.contains("Authorization: Basic [redacted]"), "{text}");
+    assert!(w.bridge.outbox_preview(999_999).is_err());
+
+    // Switching on makes the next publish of the same request live.
+    done(&w.command(Command::SetWorkflowMode {
+        workflow: Workflow::Investigation,
+        mode: WorkflowMode::On,
+        analyst: "alice".into(),
+    }));
+    let answer = w.command(Command::Publish {
+        draft: draft.clone(),
+        target: PublishTarget::Confluence,
+        analyst: "alice".into(),
+    });
+    assert_eq!(
+        done(&answer),
+        format!("{} queued for Confluence page", draft.raw())
+    );
+    let row = w
+        .store
+        .lock()
+        .unwrap()
+        .outbox_item(row.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.state, soc_tui::store::OutboxState::Queued);
+}
+
+#[test]
+fn an_escalation_of_a_finding_started_report_follows_the_findings_workflow() {
+    let mut w = world();
+    w.snapshot();
+    let investigator = {
+        let store = Arc::clone(&w.store);
+        Investigator::new(store, soc_tui::config::InvestigationConfig::default())
+    };
+    let finding = w
+        .store
+        .lock()
+        .unwrap()
+        .finding("burst:mallory:role_grant")
+        .unwrap()
+        .unwrap();
+    let finding = soc_tui::console::auto_investigate::finding_of(finding);
+    let id = investigator
+        .open(&InvestigationRequest::from_finding(&finding))
+        .unwrap()
+        .id();
+    w.runtime.block_on(investigator.run(id)).unwrap();
+    let draft = DraftId::new(format!("INV-{id}"));
+    let events = w.until(|e| {
+        matches!(e, DataEvent::Draft(d) if d.id == draft && d.status == InvestigationStatus::Draft)
+    });
+    let DataEvent::Draft(view) = events.last().unwrap() else {
+        unreachable!()
+    };
+    let fields = view.fields.clone();
+    done(&w.command(Command::Approve {
+        draft: draft.clone(),
+        fields,
+        edits: Vec::new(),
+        analyst: "alice".into(),
+    }));
+    // bursts off, investigation on: the PagerDuty trigger of this report
+    // escalates the burst, so it is refused; its page is the investigation's.
+    done(&w.command(Command::SetWorkflowMode {
+        workflow: Workflow::Burst,
+        mode: WorkflowMode::Off,
+        analyst: "alice".into(),
+    }));
+    let answer = w.command(Command::Publish {
+        draft: draft.clone(),
+        target: PublishTarget::PagerDuty(PagerDutyAction::Trigger),
+        analyst: "alice".into(),
+    });
+    assert!(
+        failed(&answer).contains("the bursts workflow is off"),
+        "{answer:?}"
+    );
+    let answer = w.command(Command::Publish {
+        draft: draft.clone(),
+        target: PublishTarget::Confluence,
+        analyst: "alice".into(),
+    });
+    assert_eq!(
+        done(&answer),
+        format!("{} queued for Confluence page", draft.raw())
+    );
 }
 
 #[test]

@@ -52,7 +52,8 @@ async fn an_approved_report_is_published_once_and_linked() {
         &config,
         format!(
             "[analyst]\nname = \"alice\"\n\n[confluence]\nbase_url = \"{}\"\nspace_key = \"{}\"\n\
-             email = \"{EMAIL}\"\n\n[outbox]\nbase_backoff = \"50ms\"\nmax_backoff = \"200ms\"\n",
+             email = \"{EMAIL}\"\n\n[outbox]\nbase_backoff = \"50ms\"\nmax_backoff = \"200ms\"\n\
+             \n[workflows]\ninvestigation = \"on\"\n",
             sim.base_url(),
             sim.space_key()
         ),
@@ -140,4 +141,99 @@ async fn an_approved_report_is_published_once_and_linked() {
         shown.contains("Confluence page: delivered http://127.0.0.1:"),
         "{shown}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_dry_run_the_page_is_recorded_never_published_and_off_refuses() {
+    let sim = ConfluenceSim::start(EMAIL, Secret::new(TOKEN.to_owned()))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    // No [workflows]: investigation is in dry-run.
+    std::fs::write(
+        &config,
+        format!(
+            "[analyst]\nname = \"alice\"\n\n[confluence]\nbase_url = \"{}\"\nspace_key = \"{}\"\n\
+             email = \"{EMAIL}\"\n",
+            sim.base_url(),
+            sim.space_key()
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let (actor, at, events) = scenarios::compromised_admin();
+    let mut store = Store::open(&data.join("soc-tui.db")).unwrap();
+    store.insert_events(&events).unwrap();
+    drop(store);
+    let run = |args: Vec<String>| {
+        let (config, data) = (config.clone(), data.clone());
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            soc(&config, &data, &args)
+        })
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let at = at.to_rfc3339();
+    ok(&run(args(&["investigate", "--actor", &actor, "--at", &at]))
+        .await
+        .unwrap());
+    ok(&run(args(&["investigate", "--actor", &actor, "--at", &at]))
+        .await
+        .unwrap());
+
+    // Off: --publish is refused and nothing is approved.
+    ok(&run(args(&["workflows", "set", "investigation", "off"]))
+        .await
+        .unwrap());
+    let refused = run(args(&[
+        "report",
+        "approve",
+        "INV-1",
+        "--publish",
+        "confluence",
+    ]))
+    .await
+    .unwrap();
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("the investigation workflow is off"), "{why}");
+    let row = Store::open(&data.join("soc-tui.db"))
+        .unwrap()
+        .draft(1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status.as_str(), "draft");
+
+    // Dry-run: approved, the page recorded as a dry-run item, never sent.
+    ok(&run(args(&["workflows", "reset", "investigation"]))
+        .await
+        .unwrap());
+    let approved = ok(&run(args(&[
+        "report",
+        "approve",
+        "INV-2",
+        "--publish",
+        "confluence",
+    ]))
+    .await
+    .unwrap());
+    assert!(
+        approved.contains("Confluence page recorded as dry-run item #"),
+        "{approved}"
+    );
+    ok(&run(args(&["outbox", "deliver"])).await.unwrap());
+    assert!(sim.pages().is_empty(), "a dry-run page was published");
+    let listed = ok(&run(args(&["outbox", "list", "--json"])).await.unwrap());
+    let rows: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(rows[0]["state"], "dry_run", "{listed}");
+    let shown = ok(&run(args(&["outbox", "show", &rows[0]["id"].to_string()]))
+        .await
+        .unwrap());
+    assert!(shown.contains("Body (storage XHTML):"), "{shown}");
+    assert!(
+        shown.contains(&format!("POST {}/api/v2/pages", sim.base_url())),
+        "{shown}"
+    );
+    assert!(!shown.contains(TOKEN), "{shown}");
 }

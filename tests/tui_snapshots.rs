@@ -163,8 +163,33 @@ fn triage_popups() {
     snap("acknowledged", demo, |h| {
         h.key("a");
     });
-    snap("pause_check_confirm", demo, |h| {
+}
+
+#[test]
+fn workflow_switches() {
+    snap("workflows", demo, |h| {
         h.key("w");
+    });
+    snap("workflows_turn_on_confirm", demo, |h| {
+        h.keys(&["w", "right"]);
+    });
+    // Confirmed: the fake answers like the engine, and the status bar and
+    // the switches show the new mode and who set it.
+    snap("workflows_switched", demo, |h| {
+        h.keys(&["w", "right", "y"]);
+    });
+}
+
+#[test]
+fn outbox_view() {
+    snap("outbox", demo, |h| {
+        h.key("O");
+    });
+    snap("outbox_hostile", hostile, |h| {
+        h.key("O");
+    });
+    snap("outbox_second_row", demo, |h| {
+        h.keys(&["O", "j"]);
     });
 }
 

@@ -64,7 +64,7 @@ fn sent(app: &mut App) -> Vec<Command> {
         .into_iter()
         .filter_map(|e| match e {
             Effect::Send(c) => Some(c),
-            Effect::OpenTimeline(_) => None,
+            Effect::OpenTimeline(_) | Effect::LoadOutboxPreview(_) => None,
         })
         .collect()
 }
@@ -331,19 +331,146 @@ fn investigate_sends_actor_and_finding() {
 }
 
 #[test]
-fn toggle_workflow_confirms_pause() {
+fn the_workflow_switches_cycle_a_mode_and_turning_one_on_asks_first() {
     let mut app = loaded();
-    run(&mut app, Action::FocusPane(PaneId::Tokens));
-    run(&mut app, Action::ToggleWorkflow);
+    key(&mut app, "w");
+    assert!(matches!(top(&app), Popup::Workflows(_)));
+    // baseline is in dry-run in the fake: next is on, which asks first.
+    key(&mut app, "right");
+    assert!(sent(&mut app).is_empty(), "nothing before the confirmation");
+    let Popup::Confirm(confirm) = top(&app) else {
+        panic!("turning a workflow on must ask: {:?}", top(&app));
+    };
+    assert_eq!(confirm.title, "Turn baseline on");
+    assert!(
+        confirm.lines[1].contains("really sent"),
+        "{:?}",
+        confirm.lines
+    );
     run(&mut app, Action::ConfirmYes);
     assert_eq!(
         sent(&mut app),
-        [Command::SwitchWorkflow {
-            workflow: Workflow::Token,
-            enabled: false,
+        [Command::SetWorkflowMode {
+            workflow: Workflow::Baseline,
+            mode: WorkflowMode::On,
             analyst: "alice".into()
         }]
     );
+    // Back on the switches; bursts (on) goes to off at once, and back to
+    // dry-run the other way without asking.
+    assert!(matches!(top(&app), Popup::Workflows(_)));
+    key(&mut app, "j");
+    key(&mut app, "l");
+    key(&mut app, "j");
+    key(&mut app, "h");
+    assert_eq!(
+        sent(&mut app),
+        [
+            Command::SetWorkflowMode {
+                workflow: Workflow::Burst,
+                mode: WorkflowMode::Off,
+                analyst: "alice".into()
+            },
+            Command::SetWorkflowMode {
+                workflow: Workflow::Token,
+                mode: WorkflowMode::DryRun,
+                analyst: "alice".into()
+            }
+        ]
+    );
+    // A cancelled confirmation sends nothing.
+    key(&mut app, "k");
+    key(&mut app, "k");
+    key(&mut app, "right");
+    run(&mut app, Action::ConfirmNo);
+    assert!(sent(&mut app).is_empty());
+    key(&mut app, "esc");
+    assert!(app.popups().is_empty());
+}
+
+#[test]
+fn the_switches_open_on_the_focused_panes_workflow() {
+    let mut app = loaded();
+    run(&mut app, Action::FocusPane(PaneId::Investigations));
+    key(&mut app, "w");
+    key(&mut app, "l");
+    let Popup::Confirm(confirm) = top(&app) else {
+        panic!("investigation is in dry-run in the fake: on asks first");
+    };
+    assert_eq!(confirm.title, "Turn investigation on");
+}
+
+#[test]
+fn the_switches_show_what_the_engine_reports() {
+    let mut app = loaded();
+    let mut status = FakeData::demo(now()).snapshot().status.clone();
+    status.workflows[2].mode = WorkflowMode::Off;
+    run(&mut app, Action::Data(DataEvent::Status(status)));
+    assert_eq!(app.tables().status.workflows[2].mode, WorkflowMode::Off);
+    key(&mut app, "w");
+    key(&mut app, "j");
+    key(&mut app, "j");
+    key(&mut app, "space");
+    assert_eq!(
+        sent(&mut app),
+        [Command::SetWorkflowMode {
+            workflow: Workflow::Token,
+            mode: WorkflowMode::DryRun,
+            analyst: "alice".into()
+        }]
+    );
+}
+
+#[test]
+fn the_outbox_view_loads_the_preview_of_the_selected_row() {
+    let mut app = loaded();
+    key(&mut app, "O");
+    assert!(matches!(top(&app), Popup::Outbox(_)));
+    assert_eq!(app.take_effects(), [Effect::LoadOutboxPreview(14)]);
+    key(&mut app, "j");
+    assert_eq!(app.take_effects(), [Effect::LoadOutboxPreview(13)]);
+    // A late answer for the row left behind is not shown.
+    run(
+        &mut app,
+        Action::OutboxPreview {
+            id: 14,
+            text: SafeText::new("old"),
+        },
+    );
+    run(
+        &mut app,
+        Action::OutboxPreview {
+            id: 13,
+            text: SafeText::multiline("a\nb\nc"),
+        },
+    );
+    let Popup::Outbox(view) = top(&app) else {
+        unreachable!()
+    };
+    assert_eq!(view.selected, Some(13));
+    assert_eq!(view.preview.as_ref().map(|(id, _)| *id), Some(13));
+    run(&mut app, Action::PageDown);
+    let Popup::Outbox(view) = top(&app) else {
+        unreachable!()
+    };
+    assert_eq!(
+        view.scroll, 2,
+        "scrolls the preview, at most to its last line"
+    );
+    assert!(app.take_effects().is_empty());
+
+    // New rows on top keep the selection; losing the row selects the first.
+    let mut rows = FakeData::demo(now()).snapshot().outbox.clone();
+    let mut newest = rows[0].clone();
+    newest.id = 15;
+    rows.insert(0, newest);
+    run(&mut app, Action::Data(DataEvent::Outbox(rows.clone())));
+    assert!(app.take_effects().is_empty());
+    rows.retain(|r| r.id != 13);
+    run(&mut app, Action::Data(DataEvent::Outbox(rows)));
+    assert_eq!(app.take_effects(), [Effect::LoadOutboxPreview(15)]);
+    key(&mut app, "esc");
+    assert!(app.popups().is_empty());
 }
 
 #[test]

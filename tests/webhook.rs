@@ -8,12 +8,15 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use soc_tui::config::{InvestigationConfig, WebhookAuthMode, WebhookConfig};
+use soc_tui::config::{
+    InvestigationConfig, WebhookAuthMode, WebhookConfig, WorkflowMode, WorkflowsConfig,
+};
 use soc_tui::investigate::Investigator;
 use soc_tui::secrets::Secret;
 use soc_tui::store::{DraftStatus, Store, parse_draft_label};
 use soc_tui::webhook::auth::{DELIVERY_HEADER, SHARED_SECRET_HEADER, SIGNATURE_HEADER, sign};
 use soc_tui::webhook::{ANOMALY_PATH, WebhookState, serve};
+use soc_tui::workflows::ModePolicy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SECRET: &str = "whsec-0123456789abcdef-test";
@@ -32,6 +35,7 @@ async fn start(config: WebhookConfig, store: Store) -> Receiver {
         config,
         Secret::new(SECRET.to_owned()),
         investigator,
+        ModePolicy::new(WorkflowsConfig::default()),
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -136,6 +140,44 @@ async fn a_valid_signed_anomaly_is_accepted_and_becomes_a_draft() {
     let report: Value = serde_json::from_str(row.report_json.as_deref().unwrap()).unwrap();
     assert_eq!(report["trigger"]["detector"], "siem-42");
     assert_eq!(report["trigger"]["action"], "api_token_created");
+}
+
+#[tokio::test]
+async fn while_investigations_are_off_a_valid_anomaly_gets_503_and_leaves_nothing() {
+    let r = start_default().await;
+    let modes = ModePolicy::new(WorkflowsConfig::default());
+    let switch = |to| {
+        let mut store = r.store.lock().unwrap();
+        modes
+            .switch(
+                &mut store,
+                soc_tui::detect::Workflow::Investigation,
+                Some(to),
+                "alice",
+                Utc::now(),
+            )
+            .unwrap();
+    };
+    switch(WorkflowMode::Off);
+    let got = r.signed(&body(), "delivery-off").await;
+    assert_eq!(got.0, 503, "{:?}", got.1);
+    assert_eq!(got.1["error"], "investigations_off");
+    let message = got.1["message"].as_str().unwrap();
+    assert!(
+        message.contains("the investigation workflow is off")
+            && message.contains("soc-tui workflows set investigation"),
+        "{message}"
+    );
+    assert!(r.store.lock().unwrap().drafts(None, 10).unwrap().is_empty());
+
+    // Unauthenticated requests learn nothing about the switch.
+    let unsigned = r.post(&body(), &[]).await;
+    assert_eq!(unsigned.0, 401, "{:?}", unsigned.1);
+
+    // Not recorded while off: the sender's retry is accepted once it is on.
+    switch(WorkflowMode::DryRun);
+    let got = r.signed(&body(), "delivery-off").await;
+    assert_eq!(got.0, 202, "{:?}", got.1);
 }
 
 #[tokio::test]

@@ -29,6 +29,7 @@ mod summary;
 mod ui;
 mod validate;
 mod values;
+mod workflows;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -60,6 +61,7 @@ pub use sources::{
 pub use summary::summary;
 pub use ui::UiConfig;
 pub use values::{AccountId, BaseUrl, CredentialName, Email, HumanDuration};
+pub use workflows::{WORKFLOWS, WorkflowMode, WorkflowsConfig, parse_workflow, workflow_key};
 
 /// Whether `name` can name a theme (`[ui] theme`, `--theme`): a plain
 /// name, never a path.
@@ -94,6 +96,8 @@ pub struct Config {
     pub webhook: WebhookConfig,
     pub investigation: InvestigationConfig,
     pub ui: UiConfig,
+    /// `[workflows]`: off, dry-run or on per workflow (default dry-run).
+    pub workflows: WorkflowsConfig,
     /// `[agents.<name>]` tables; an agent not listed uses the heuristic defaults.
     pub agents: BTreeMap<String, AgentConfig>,
 }

@@ -117,6 +117,18 @@ pub fn summary(config: &Config) -> Vec<(&'static str, String)> {
     ));
 
     lines.push((
+        "workflows",
+        format!(
+            "{} (the console and `soc-tui workflows set` can override: `soc-tui workflows`)",
+            super::WORKFLOWS
+                .iter()
+                .map(|w| format!("{} {}", super::workflow_key(*w), config.workflows.get(*w)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ));
+
+    lines.push((
         "agents",
         if config.agents.is_empty() {
             "built-in heuristic".to_owned()

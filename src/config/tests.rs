@@ -142,6 +142,12 @@ fn full_config() -> Config {
         ui: UiConfig {
             theme: Some("high-contrast".into()),
         },
+        workflows: WorkflowsConfig {
+            baseline: WorkflowMode::On,
+            bursts: WorkflowMode::Off,
+            tokens: WorkflowMode::On,
+            investigation: WorkflowMode::Off,
+        },
         agents: BTreeMap::from([(
             "investigator".to_owned(),
             AgentConfig {
@@ -433,6 +439,7 @@ fn summary_names_every_service() {
             "pagerduty",
             "archive",
             "checks",
+            "workflows",
             "agents"
         ]
     );
@@ -622,4 +629,33 @@ fn every_setting_is_listed_with_its_origin() {
     assert_eq!(find("s3.region").origin, Origin::Default);
     // Unset optional keys are not settings in force.
     assert!(listed.iter().all(|s| s.key != "datadog.site"));
+}
+
+#[test]
+fn every_workflow_defaults_to_dry_run_and_each_can_be_set() {
+    use crate::config::{WorkflowMode, WorkflowsConfig};
+    let defaults = Config::default().workflows;
+    assert_eq!(defaults, WorkflowsConfig::all(WorkflowMode::DryRun));
+    assert_eq!(parse("").unwrap().workflows, defaults);
+    assert_eq!(parse("[workflows]\n").unwrap().workflows, defaults);
+    let config =
+        parse("[workflows]\nbaseline = \"off\"\ntokens = \"on\"\ninvestigation = \"dry-run\"\n")
+            .unwrap();
+    assert_eq!(
+        config.workflows,
+        WorkflowsConfig {
+            baseline: WorkflowMode::Off,
+            bursts: WorkflowMode::DryRun,
+            tokens: WorkflowMode::On,
+            investigation: WorkflowMode::DryRun,
+        }
+    );
+    let lines = summary(&config);
+    let workflows = lines.iter().find(|(s, _)| *s == "workflows").unwrap();
+    assert!(
+        workflows
+            .1
+            .starts_with("baseline off, bursts dry-run, tokens on, investigation dry-run"),
+        "{workflows:?}"
+    );
 }

@@ -2,7 +2,8 @@
 //! records starts an investigation of its actor, unless one of that actor
 //! is already open (running or awaiting approval) around the same time:
 //! a token, then a burst, then the hourly baseline of one attacker make
-//! one draft to review, not three.
+//! one draft to review, not three. Nothing starts while the investigation
+//! workflow is off (read from the store for each finding).
 
 use std::sync::PoisonError;
 
@@ -10,12 +11,13 @@ use chrono::{DateTime, Utc};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::config::InvestigationConfig;
-use crate::detect::Finding;
+use crate::detect::{Finding, Workflow};
 use crate::engine::EngineEvent;
 use crate::investigate::Investigator;
 use crate::investigate::context::Window;
 use crate::investigate::identity::normalize_actor;
 use crate::store::{DraftRow, DraftStatus, StoredFinding, draft_label};
+use crate::workflows::ModePolicy;
 
 /// Drafts looked at for an open investigation of the same actor.
 const RECENT_DRAFTS: usize = 200;
@@ -62,13 +64,19 @@ pub fn open_draft_covering<'a>(
 pub struct AutoInvestigator {
     investigator: Investigator,
     config: InvestigationConfig,
+    modes: ModePolicy,
 }
 
 impl AutoInvestigator {
-    pub fn new(investigator: Investigator, config: InvestigationConfig) -> AutoInvestigator {
+    pub fn new(
+        investigator: Investigator,
+        config: InvestigationConfig,
+        modes: ModePolicy,
+    ) -> AutoInvestigator {
         AutoInvestigator {
             investigator,
             config,
+            modes,
         }
     }
 
@@ -118,15 +126,24 @@ impl AutoInvestigator {
             return;
         }
         let store = std::sync::Arc::clone(self.investigator.store());
+        let modes = self.modes;
         let drafts = tokio::task::spawn_blocking(move || {
-            store
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .drafts(None, RECENT_DRAFTS)
+            let store = store.lock().unwrap_or_else(PoisonError::into_inner);
+            if modes.effective(&store, Workflow::Investigation)?.is_off() {
+                return Ok(None);
+            }
+            store.drafts(None, RECENT_DRAFTS).map(Some)
         })
         .await;
         let drafts = match drafts {
-            Ok(Ok(d)) => d,
+            Ok(Ok(Some(d))) => d,
+            Ok(Ok(None)) => {
+                tracing::info!(
+                    finding = %finding.dedup_key,
+                    "not investigated: the investigation workflow is off"
+                );
+                return;
+            }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "listing drafts before an auto-investigation");
                 return;

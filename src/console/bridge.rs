@@ -22,6 +22,8 @@ use super::store_view::Limits;
 use super::timeline::StoreTimeline;
 use crate::config::InvestigationConfig;
 use crate::engine::{EngineEvent, HealthSnapshot};
+use crate::outbox::preview::{preview_sinks, render_item};
+use crate::sinks::Sinks;
 use crate::store::{Store, StoreError};
 use crate::tui::model::{ActorKey, Command, DataEvent, KeychainStatus, SafeText, TimelineSource};
 use crate::tui::{ConsoleData, DataError, DataSink};
@@ -51,6 +53,8 @@ pub struct ConsoleBridge {
     investigation: InvestigationConfig,
     limits: Limits,
     notices: Vec<DataEvent>,
+    /// Built on the first preview asked for.
+    preview_sinks: Option<Sinks>,
 }
 
 impl ConsoleBridge {
@@ -77,6 +81,7 @@ impl ConsoleBridge {
             investigation,
             limits: Limits::default(),
             notices: Vec::new(),
+            preview_sinks: None,
         })
     }
 
@@ -105,6 +110,7 @@ impl ConsoleData for ConsoleBridge {
                 nudge: Arc::clone(&self.nudge),
                 hints: Arc::clone(&self.hints),
                 investigation: self.investigation.clone(),
+                modes: self.commands.modes,
                 limits: self.limits,
                 notices: std::mem::take(&mut self.notices),
             },
@@ -143,6 +149,28 @@ impl ConsoleData for ConsoleBridge {
             nudge.notify_one();
         });
         Ok(())
+    }
+
+    fn outbox_preview(&mut self, id: i64) -> Result<SafeText, DataError> {
+        if self.preview_sinks.is_none() {
+            let sinks = preview_sinks(&self.commands.config, &self.commands.data_dir)
+                .map_err(|e| DataError(format!("setting up the sinks for previews: {e}")))?;
+            self.preview_sinks = Some(sinks);
+        }
+        let Some(sinks) = &self.preview_sinks else {
+            return Err(DataError("no sinks for previews".into()));
+        };
+        // The timeline's connection: reads the UI thread waits on stay short.
+        let store = self
+            .timeline_store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let prefix = &self.commands.config.s3.prefix;
+        match render_item(&store, id, sinks, prefix) {
+            Ok(Some(text)) => Ok(SafeText::multiline(&text)),
+            Ok(None) => Err(DataError(format!("outbox request {id} is gone"))),
+            Err(e) => Err(DataError(e.to_string())),
+        }
     }
 
     fn timeline(&mut self, actor: &ActorKey) -> Result<Arc<dyn TimelineSource>, DataError> {

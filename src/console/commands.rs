@@ -3,6 +3,7 @@
 //! same transaction as the change itself (see `Store::triage_finding`,
 //! `Store::approve_draft`, `Store::enqueue_logged`).
 
+use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
 
 use chrono::{Duration, Utc};
@@ -11,7 +12,7 @@ use serde_json::json;
 use super::approve;
 use super::auto_investigate::finding_of;
 use super::publish;
-use crate::config::Config;
+use crate::config::{Config, workflow_key};
 use crate::investigate::report::Report;
 use crate::investigate::{InvestigationRequest, Investigator, SharedStore};
 use crate::store::{
@@ -19,6 +20,7 @@ use crate::store::{
     Store, Triage, draft_label, parse_draft_label,
 };
 use crate::tui::model::{Command, DraftId, FindingId, PublishTarget};
+use crate::workflows::{ModePolicy, publish_workflow};
 
 /// What commands work on.
 #[derive(Clone)]
@@ -26,8 +28,11 @@ pub struct CommandContext {
     pub store: SharedStore,
     pub investigator: Option<Investigator>,
     pub config: Arc<Config>,
-    /// Whether queued requests are for sending (`Live`) or only recorded.
-    pub delivery: Delivery,
+    /// Decides, per request, whether the analyst's publish is queued,
+    /// recorded as a dry-run item, or refused (its workflow is off).
+    pub modes: ModePolicy,
+    /// Where the local archive lives (the outbox view's previews).
+    pub data_dir: PathBuf,
 }
 
 /// Runs `command`; `Ok` carries what was done, for the notice.
@@ -125,10 +130,25 @@ pub async fn execute(ctx: &CommandContext, command: Command) -> Result<String, S
             target,
             analyst,
         } => publish_report(ctx, draft, target, analyst).await,
-        Command::SwitchWorkflow { workflow, .. } => Err(format!(
-            "the engine cannot pause the {workflow} check: every configured check runs on its \
-             cadence ([checks] in the config)"
-        )),
+        Command::SetWorkflowMode {
+            workflow,
+            mode,
+            analyst,
+        } => {
+            let modes = ctx.modes;
+            blocking(ctx, move |store| {
+                let done = modes
+                    .switch(store, workflow, Some(mode), &analyst, Utc::now())
+                    .map_err(|e| e.to_string())?;
+                let key = workflow_key(workflow);
+                Ok(if done.changed {
+                    format!("{key}: {} -> {}", done.from, done.to)
+                } else {
+                    format!("{key} is already {}", done.to)
+                })
+            })
+            .await
+        }
     }
 }
 
@@ -275,11 +295,21 @@ async fn publish_report(
     analyst: String,
 ) -> Result<String, String> {
     let config = Arc::clone(&ctx.config);
-    let delivery = ctx.delivery;
+    let modes = ctx.modes;
     blocking(ctx, move |store| {
         let (row, report) = approved_material(store, &draft, DraftStatus::Approved)?;
         let label = draft_label(row.id);
         let item = publish::outbox_item(target, &row, &report, &config)?;
+        let workflow = publish_workflow(target == PublishTarget::Confluence, &row, |key| {
+            Ok(store.finding(key)?.map(|f| f.workflow))
+        })
+        .map_err(|e| e.to_string())?;
+        let mode = modes
+            .effective(store, workflow)
+            .map_err(|e| e.to_string())?;
+        let Some(delivery) = mode.delivery() else {
+            return Err(format!("{label} was not queued: {}", mode.off_message()));
+        };
         let after = json!({"target": target.label(), "outbox": item.dedup_key});
         let queued = store
             .enqueue_logged(
@@ -296,9 +326,15 @@ async fn publish_report(
                 delivery,
             )
             .map_err(|e| e.to_string())?;
-        Ok(match queued {
-            Some(_) => format!("{label} queued for {}", target.label()),
-            None => format!("{label} was already queued for {}", target.label()),
+        Ok(match (queued, delivery) {
+            (Some(_), Delivery::Live) => format!("{label} queued for {}", target.label()),
+            (Some(_), Delivery::DryRun) => format!(
+                "{label} recorded as a dry-run item for {} (the {} workflow is in dry-run: \
+                 never sent; O shows it)",
+                target.label(),
+                workflow_key(workflow)
+            ),
+            (None, _) => format!("{label} was already queued for {}", target.label()),
         })
     })
     .await

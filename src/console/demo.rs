@@ -35,9 +35,10 @@ use crate::outbox::WorkerSettings;
 use crate::paths::Paths;
 use crate::secrets::Secret;
 use crate::sinks::Sinks;
-use crate::store::{Delivery, Store};
+use crate::store::Store;
 use crate::tui::ConsoleOptions;
 use crate::tui::model::KeychainStatus;
+use crate::workflows::ModePolicy;
 
 /// When set, the demo writes a JSON report to this path: the attacker's
 /// email once the demo has started, then also the pages the Confluence
@@ -77,6 +78,7 @@ impl DemoSession {
         let rules = rules::parse(Some(("demo rules", &demo.cast.rules_overlay())))?.rules;
         let mut config = demo.config.clone();
         config.investigation.auto_investigate_findings = true;
+        let modes = ModePolicy::from_config(&config);
         let secrets = demo.resolver();
         let (intake, polled) = intake_from_config(&config, &rules, &demo.store_path, &secrets)?;
         tracing::info!(%polled, "demo intake");
@@ -87,6 +89,7 @@ impl DemoSession {
             Cadences::from(&config.checks),
             rules.clone(),
             EngineOptions {
+                workflows: config.workflows,
                 lease: LeaseMode::Exclusive,
                 intake,
                 settle: DEMO_SETTLE,
@@ -97,7 +100,7 @@ impl DemoSession {
         .await?;
         let shared = Arc::new(Mutex::new(Store::open(&demo.store_path)?));
         let investigator = setup::investigator(&config, dir, Arc::clone(&shared), &secrets)?;
-        let auto = AutoInvestigator::new(investigator.clone(), config.investigation.clone());
+        let auto = AutoInvestigator::new(investigator.clone(), config.investigation.clone(), modes);
         let secret = demo
             .webhook_secret()
             .map(|s| Secret::new(s.expose().to_owned()))
@@ -110,6 +113,7 @@ impl DemoSession {
             config.webhook.clone(),
             secret,
             investigator.clone(),
+            modes,
         )?;
         demo.send_webhook_to(receiver.url());
 
@@ -118,6 +122,7 @@ impl DemoSession {
             engine.store(),
             Arc::new(rules),
             config.checks.baseline_cadence.get(),
+            modes,
             Some(auto),
         )));
         let keychain = keychain_status(&secrets.status());
@@ -131,7 +136,8 @@ impl DemoSession {
             store: shared,
             investigator: Some(investigator),
             config: Arc::new(config),
-            delivery: Delivery::Live,
+            modes,
+            data_dir: dir.to_path_buf(),
         };
         let bridge = ConsoleBridge::new(
             tokio::runtime::Handle::current(),

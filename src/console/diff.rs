@@ -42,6 +42,9 @@ pub fn changes(old: &ConsoleSnapshot, new: &ConsoleSnapshot) -> Vec<DataEvent> {
     if old.status != new.status {
         out.push(DataEvent::Status(new.status.clone()));
     }
+    if old.outbox != new.outbox {
+        out.push(DataEvent::Outbox(new.outbox.clone()));
+    }
     out
 }
 

@@ -21,6 +21,7 @@ use crate::engine::{EngineEvent, HealthSnapshot};
 use crate::store::Store;
 use crate::tui::model::{ConsoleSnapshot, DataEvent, KeychainStatus, SafeText};
 use crate::tui::{DataSink, data::ConsoleClosed};
+use crate::workflows::ModePolicy;
 
 /// How often the store is probed for changes made elsewhere.
 const PROBE_EVERY: Duration = Duration::from_millis(500);
@@ -52,6 +53,8 @@ pub struct FeedSources {
     pub nudge: Arc<Notify>,
     pub hints: SharedHints,
     pub investigation: InvestigationConfig,
+    /// The workflow modes shown in the status bar and the switches.
+    pub modes: ModePolicy,
     pub limits: Limits,
     /// Sent after the first snapshot (what did not start, and why).
     pub notices: Vec<DataEvent>,
@@ -133,6 +136,7 @@ impl Feed {
             return Err(Stop::Store("the store connection was lost".into()));
         };
         let limits = self.src.limits;
+        let modes = self.src.modes;
         let mut rows = std::mem::take(&mut self.draft_rows);
         let last_version = self.data_version;
         let work = tokio::task::spawn_blocking(move || {
@@ -142,7 +146,7 @@ impl Feed {
             let view = if unchanged && !force {
                 Ok(None)
             } else {
-                let view = StoreView::read(&store, limits, &mut rows).map(Some);
+                let view = StoreView::read(&store, limits, &modes, &mut rows).map(Some);
                 tracing::debug!(
                     ms = started.elapsed().as_millis() as u64,
                     "console store read"
@@ -170,7 +174,11 @@ impl Feed {
         self.update_hints(&view, &drafts);
         let health = self.src.health.borrow().clone();
         let keychain = self.src.keychain.borrow().clone();
-        let next = snapshot::build(&view, &drafts, status(&health, view.outbox, &keychain));
+        let next = snapshot::build(
+            &view,
+            &drafts,
+            status(&health, view.outbox, &keychain, &view.modes),
+        );
         let events = match &self.sent {
             None => {
                 let mut first = vec![DataEvent::Snapshot(Box::new(next.clone()))];

@@ -9,7 +9,7 @@ use crate::detect::rules::{TOKEN_BROAD, TOKEN_UNKNOWN_SCOPE, TOKEN_WRITE};
 use crate::store::{FindingState, OutboxItem, OutboxState, Sink as StoreSink};
 use crate::tui::model::{
     ActorKey, BurstRow, Delivery, DeliveryState, FindingId, FindingMeta, FlaggedActorRow,
-    PagerDutyAction, RemoteLink, SafeText, ScopeRisk, Sink, TokenRow, TriageState,
+    OutboxRow, PagerDutyAction, RemoteLink, SafeText, ScopeRisk, Sink, TokenRow, TriageState,
 };
 
 /// Longest list item (an action name, a resource type) shown in a row.
@@ -196,20 +196,50 @@ fn scope_text(scope: Option<&Value>) -> String {
     text
 }
 
-/// One outbox row as a delivery badge.
-pub fn delivery(item: &OutboxItem) -> Delivery {
-    let sink = match item.sink {
+fn sink_of(item: &OutboxItem) -> Sink {
+    match item.sink {
         StoreSink::Linear => Sink::Linear,
         StoreSink::PagerDuty => Sink::PagerDuty,
         StoreSink::Archive => Sink::Archive,
         StoreSink::Confluence => Sink::Confluence,
-    };
+    }
+}
+
+/// One outbox row as the outbox view lists it.
+pub fn outbox_row(item: &OutboxItem) -> OutboxRow {
+    OutboxRow {
+        id: item.id,
+        sink: sink_of(item),
+        kind: SafeText::with_limit(&item.kind, 40),
+        state: delivery_state(item),
+        subject: SafeText::with_limit(&item.dedup_key, 200),
+        updated_at: item.updated_at,
+    }
+}
+
+/// One outbox row as a delivery badge.
+pub fn delivery(item: &OutboxItem) -> Delivery {
+    let sink = sink_of(item);
     let what = (item.sink == StoreSink::PagerDuty).then_some(match item.kind.as_str() {
         "acknowledge" => PagerDutyAction::Acknowledge,
         "resolve" => PagerDutyAction::Resolve,
         _ => PagerDutyAction::Trigger,
     });
-    let state = match item.state {
+    let state = delivery_state(item);
+    let link = item.remote_url.as_deref().map(|url| RemoteLink {
+        label: SafeText::with_limit(&link_label(sink, item.remote_id.as_deref()), 60),
+        url: SafeText::with_limit(url, 500),
+    });
+    Delivery {
+        sink,
+        what,
+        state,
+        link,
+    }
+}
+
+fn delivery_state(item: &OutboxItem) -> DeliveryState {
+    match item.state {
         OutboxState::Queued | OutboxState::InFlight if item.attempts == 0 => DeliveryState::Queued,
         OutboxState::Queued | OutboxState::InFlight => DeliveryState::Retrying {
             attempt: saturate(item.attempts),
@@ -224,19 +254,7 @@ pub fn delivery(item: &OutboxItem) -> Delivery {
                 300,
             ),
         },
-        OutboxState::DryRun => DeliveryState::DeadLetter {
-            error: SafeText::new("dry run: recorded, never sent"),
-        },
-    };
-    let link = item.remote_url.as_deref().map(|url| RemoteLink {
-        label: SafeText::with_limit(&link_label(sink, item.remote_id.as_deref()), 60),
-        url: SafeText::with_limit(url, 500),
-    });
-    Delivery {
-        sink,
-        what,
-        state,
-        link,
+        OutboxState::DryRun => DeliveryState::DryRun,
     }
 }
 

@@ -14,6 +14,7 @@ use crate::engine::EngineHandle;
 use crate::investigate::Investigator;
 use crate::secrets::Secret;
 use crate::webhook::{ANOMALY_PATH, WebhookState, serve};
+use crate::workflows::ModePolicy;
 
 /// A stuck task must not keep the terminal from being given back for long.
 const STOP_WAIT: Duration = Duration::from_secs(10);
@@ -32,9 +33,10 @@ impl Receiver {
         config: WebhookConfig,
         secret: Secret,
         investigator: Investigator,
+        modes: ModePolicy,
     ) -> std::io::Result<Receiver> {
         let address = listener.local_addr()?;
-        let state = Arc::new(WebhookState::new(config, secret, investigator));
+        let state = Arc::new(WebhookState::new(config, secret, investigator, modes));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;

@@ -24,9 +24,10 @@ use crate::outbox::WorkerSettings;
 use crate::paths::Paths;
 use crate::secrets::{Credential, Resolver};
 use crate::sinks::Sinks;
-use crate::store::{Delivery, Store};
+use crate::store::Store;
 use crate::tui::ConsoleOptions;
 use crate::tui::model::KeychainStatus;
+use crate::workflows::ModePolicy;
 
 /// Worker threads of the runtime the engine runs on beside the UI thread.
 const WORKERS: usize = 2;
@@ -98,14 +99,16 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
                     None
                 }
             };
+        let modes = ModePolicy::from_config(&config);
         let mut tasks = Vec::new();
         if let Some(investigator) = &investigator {
-            let auto = AutoInvestigator::new(investigator.clone(), config.investigation.clone());
+            let auto =
+                AutoInvestigator::new(investigator.clone(), config.investigation.clone(), modes);
             tasks.push(tokio::spawn(auto.follow(engine.subscribe())));
         }
         let receiver = match (&investigator, config.webhook.enabled) {
             (Some(investigator), true) => {
-                match start_receiver(&config, &secrets, investigator.clone()).await {
+                match start_receiver(&config, &secrets, investigator.clone(), modes).await {
                     Ok(r) => Some(r),
                     Err(e) => {
                         notices.push(("the webhook receiver", format!("{e:#}")));
@@ -129,7 +132,8 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
             store: shared,
             investigator,
             config: Arc::new(config.clone()),
-            delivery: Delivery::Live,
+            modes,
+            data_dir: paths.data_dir.clone(),
         };
         let bridge = ConsoleBridge::new(
             tokio::runtime::Handle::current(),
@@ -170,6 +174,7 @@ pub(crate) async fn start_receiver(
     config: &Config,
     secrets: &Resolver<'_>,
     investigator: Investigator,
+    modes: ModePolicy,
 ) -> Result<Receiver> {
     let (secret, _) = secrets.require(Credential::WebhookSecret)?;
     if secret.expose().len() < MIN_WEBHOOK_SECRET {
@@ -192,5 +197,6 @@ pub(crate) async fn start_receiver(
         config.webhook.clone(),
         secret,
         investigator,
+        modes,
     )?)
 }

@@ -14,5 +14,6 @@ pub fn build(view: &StoreView, drafts: &[DraftParts], status: StatusSnapshot) ->
         investigations: drafts.iter().map(|d| d.row.clone()).collect(),
         drafts: drafts.iter().map(|d| d.view.clone()).collect(),
         status,
+        outbox: view.outbox_rows.iter().map(rows::outbox_row).collect(),
     }
 }

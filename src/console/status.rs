@@ -5,23 +5,21 @@ use crate::engine::HealthSnapshot;
 use crate::secrets::{AuthStatus, CredentialState};
 use crate::store::{CheckKind, OutboxCounts};
 use crate::tui::model::{
-    CheckStatus, KeychainStatus, LeaseStatus, SafeText, StatusSnapshot, Workflow,
+    CheckStatus, KeychainStatus, LeaseStatus, SafeText, StatusSnapshot, Workflow, WorkflowStatus,
 };
+use crate::workflows::EffectiveMode;
 
 pub fn workflow_of(check: CheckKind) -> Workflow {
-    match check {
-        CheckKind::Baseline => Workflow::Baseline,
-        CheckKind::Bursts => Workflow::Burst,
-        CheckKind::Tokens => Workflow::Token,
-    }
+    crate::workflows::of_check(check)
 }
 
-/// `outbox` is read by the console itself: fresher than the engine's, which
-/// only moves when a check runs.
+/// `outbox` and `modes` are read by the console itself: fresher than the
+/// engine's, which only move when a check runs.
 pub fn status(
     health: &HealthSnapshot,
     outbox: OutboxCounts,
     keychain: &KeychainStatus,
+    modes: &[EffectiveMode],
 ) -> StatusSnapshot {
     let checks = CheckKind::ALL
         .iter()
@@ -29,8 +27,6 @@ pub fn status(
             let h = health.check(check);
             CheckStatus {
                 workflow: workflow_of(check),
-                // The engine has no pause: a configured check always runs.
-                enabled: true,
                 last_run: h.and_then(|h| h.last_run_start),
                 next_run: h.and_then(|h| h.next_run),
                 last_error: h
@@ -45,8 +41,17 @@ pub fn status(
         .map(|l| l.holder.as_str())
         .filter(|h| !h.is_empty())
         .map(|h| SafeText::with_limit(h, 120));
+    let workflows = modes
+        .iter()
+        .map(|m| WorkflowStatus {
+            workflow: m.workflow,
+            mode: m.mode,
+            origin: SafeText::with_limit(&m.origin(), 200),
+        })
+        .collect();
     StatusSnapshot {
         checks,
+        workflows,
         rate_limits: Vec::new(),
         outbox_queued: saturate(outbox.queued.saturating_add(outbox.in_flight)),
         outbox_dead: saturate(outbox.dead),

@@ -16,12 +16,15 @@ use crate::store::{
     AnalystLogEntry, DraftRow, DraftStatus, FindingFilter, FindingState, OutboxCounts,
     OutboxFilter, OutboxItem, Store, StoreError, StoredFinding, draft_label,
 };
+use crate::workflows::{EffectiveMode, ModePolicy};
 
 /// How much of the store the main screen reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub findings_per_pane: usize,
     pub drafts: usize,
+    /// Newest outbox rows in the outbox view.
+    pub outbox_rows: usize,
 }
 
 impl Default for Limits {
@@ -29,6 +32,7 @@ impl Default for Limits {
         Limits {
             findings_per_pane: 200,
             drafts: 100,
+            outbox_rows: 200,
         }
     }
 }
@@ -60,6 +64,10 @@ pub struct StoreView {
     /// Newest first.
     pub drafts: Vec<DraftRecord>,
     pub outbox: OutboxCounts,
+    /// The newest outbox rows, newest first, without their payloads.
+    pub outbox_rows: Vec<OutboxItem>,
+    /// Each workflow's mode in force.
+    pub modes: Vec<EffectiveMode>,
 }
 
 /// Drafts already read, by id, with the stamp they were read at: a draft's
@@ -73,6 +81,7 @@ impl StoreView {
     pub fn read(
         store: &Store,
         limits: Limits,
+        modes: &ModePolicy,
         known: &mut DraftRows,
     ) -> Result<StoreView, StoreError> {
         let drafts = read_drafts(store, limits.drafts, known)?;
@@ -87,6 +96,8 @@ impl StoreView {
             bursts: pane(Workflow::Burst)?,
             tokens: pane(Workflow::Token)?,
             outbox: store.outbox_counts()?,
+            outbox_rows: store.outbox_newest(limits.outbox_rows)?,
+            modes: modes.all(store)?,
             drafts,
         })
     }

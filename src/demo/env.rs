@@ -17,7 +17,9 @@ use super::clock::Speed;
 use super::history::{self, PrefillReport, Sinks};
 use super::scenario::Scenario;
 use super::sim::{SimCredentials, SimOptions, Simulators, random_text};
-use crate::config::{AccountId, BaseUrl, Config, Email, HumanDuration};
+use crate::config::{
+    AccountId, BaseUrl, Config, Email, HumanDuration, WorkflowMode, WorkflowsConfig,
+};
 use crate::paths::Paths;
 use crate::secrets::{Credential, Keychain, Resolver, Secret, SecretsError};
 use crate::synth::{Generator, Params, Shape};
@@ -290,6 +292,9 @@ fn demo_config(
     config.linear.api_url = url(&urls.linear)?;
     config.linear.team_id = Some(sims.linear.team_id().to_owned());
     config.pagerduty.enabled = true;
+    // Everything here is simulated and the demo shows delivery end to end,
+    // so every workflow is on (the analyst can still switch them with w).
+    config.workflows = WorkflowsConfig::all(WorkflowMode::On);
     config.pagerduty.events_base = url(&urls.pagerduty)?;
     config.checks.baseline_cadence =
         duration(speed.scale_at_least(BASELINE_CADENCE, CADENCE_FLOOR))?;

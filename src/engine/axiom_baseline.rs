@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use super::bus::CoveredWindow;
-use super::checks::{Mode, WindowResult};
+use super::checks::{Mode, WindowResult, recordable};
 use super::store_access::StoreHandle;
 use crate::detect::baseline::axiom::AxiomEngine;
 use crate::detect::baseline::hour_start;
@@ -58,7 +58,7 @@ pub async fn axiom_window(
     rules: &Arc<Rules>,
     window: CoveredWindow,
     now: DateTime<Utc>,
-    delivery: Delivery,
+    delivery: Option<Delivery>,
     mode: Mode,
 ) -> Result<WindowResult, String> {
     ship_until(store, engine, rules, window.end).await?;
@@ -66,7 +66,8 @@ pub async fn axiom_window(
         .check_hour(rules, window.start, now)
         .await
         .map_err(|e| format!("axiom baseline of {}: {e}", window.start))?;
-    let to_record = findings.clone();
+    let (to_record, delivery, held) = recordable(&findings, delivery);
+    let to_record = to_record.into_owned();
     let recorded = store
         .call(move |s| {
             s.record_window(&WindowRecord {
@@ -86,6 +87,7 @@ pub async fn axiom_window(
         findings,
         recorded,
         unreadable: 0,
+        held,
     })
 }
 

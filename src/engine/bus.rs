@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::health::HealthSnapshot;
+use crate::config::WorkflowMode;
 use crate::detect::{Severity, Workflow};
 use crate::store::{CheckKind, OutboxCounts, Sink};
 
@@ -28,6 +29,17 @@ pub enum EngineEvent {
         windows: Vec<CoveredWindow>,
         findings: FindingCounts,
         duration: Duration,
+        /// The workflow's mode for this run: `dry-run` recorded its
+        /// requests as dry-run items, `on` queued them.
+        mode: WorkflowMode,
+    },
+    /// The check's workflow is off: the run was skipped (nothing polled,
+    /// checked or recorded; coverage stays where it was, so switching the
+    /// workflow back on catches up like after downtime).
+    CheckSkipped {
+        check: CheckKind,
+        /// Why, and how to switch it back on.
+        reason: String,
     },
     /// A run stopped on an error; windows recorded before it stay recorded
     /// and the rest are retried by the next run.

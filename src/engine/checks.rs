@@ -6,6 +6,7 @@
 //! Everything here is synchronous and takes the store directly: callers in
 //! async code run it on the store's blocking thread.
 
+use std::borrow::Cow;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -105,6 +106,33 @@ pub struct WindowResult {
     pub recorded: Vec<RecordedFinding>,
     /// Datadog events whose raw JSON the burst check could not read.
     pub unreadable: usize,
+    /// Requests the findings asked for that were not queued because the
+    /// workflow is off (`check --once` on an off workflow).
+    pub held: usize,
+}
+
+/// What a window records: the findings as found, or, when the workflow is
+/// off (`delivery` is `None`), without their requests; and how many
+/// requests that held back.
+pub(crate) fn recordable(
+    findings: &[Finding],
+    delivery: Option<Delivery>,
+) -> (Cow<'_, [Finding]>, Delivery, usize) {
+    match delivery {
+        Some(delivery) => (Cow::Borrowed(findings), delivery, 0),
+        None => {
+            let held = findings.iter().map(|f| f.requests.len()).sum();
+            let bare = findings
+                .iter()
+                .map(|f| Finding {
+                    requests: Vec::new(),
+                    ..f.clone()
+                })
+                .collect();
+            // No request is left to record, so the delivery is moot.
+            (Cow::Owned(bare), Delivery::DryRun, held)
+        }
+    }
 }
 
 impl WindowResult {
@@ -127,14 +155,15 @@ impl WindowResult {
 
 /// Checks one window and records what it found (see [`Mode`]). `now` is
 /// the check's time: suppressions expire against it and findings are
-/// stamped with it.
+/// stamped with it. `delivery` is how the requests are recorded; `None`
+/// (the workflow is off) records the findings and queues nothing.
 pub fn run_window(
     store: &mut Store,
     rules: &Rules,
     check: CheckKind,
     window: CoveredWindow,
     now: DateTime<Utc>,
-    delivery: Delivery,
+    delivery: Option<Delivery>,
     mode: Mode,
 ) -> Result<WindowResult, StoreError> {
     let mut unreadable = 0;
@@ -168,10 +197,11 @@ pub fn run_window(
             outcome.findings
         }
     };
+    let (to_record, delivery, held) = recordable(&findings, delivery);
     let record = WindowRecord {
         check,
         covered_until: (mode == Mode::Scheduled).then_some(window.end),
-        findings: &findings,
+        findings: &to_record,
         burst_state: match mode {
             Mode::Scheduled => next_state.as_ref(),
             Mode::OneOff => None,
@@ -185,6 +215,7 @@ pub fn run_window(
         findings,
         recorded,
         unreadable,
+        held,
     })
 }
 
@@ -342,7 +373,7 @@ mod tests {
             CheckKind::Tokens,
             window,
             at(11, 0),
-            Delivery::Live,
+            Some(Delivery::Live),
             Mode::Scheduled,
         )
         .unwrap();

@@ -1,7 +1,7 @@
 //! `soc-tui daemon` (the engine without a terminal) and
 //! `soc-tui check <check> --once` (one check, now, on the store).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -17,7 +17,8 @@ use super::{
     BaselineSource, Cadences, CoveredWindow, Engine, EngineEvent, EngineOptions, Intake, NoIntake,
     PollIntake, StoreHandle, axiom_window,
 };
-use crate::config::{BaselineEngine, Config};
+use crate::config::{BaselineEngine, Config, WorkflowMode};
+use crate::detect::Workflow;
 use crate::detect::baseline::axiom::AxiomEngine;
 use crate::detect::baseline::hour_start;
 use crate::detect::{Finding, rules};
@@ -25,7 +26,8 @@ use crate::paths::Paths;
 use crate::sanitize::sanitize_with_limit;
 use crate::secrets::{Credential, Resolver};
 use crate::sources::poll;
-use crate::store::{CheckKind, Delivery, Store};
+use crate::store::{CheckKind, Store};
+use crate::workflows::ModePolicy;
 
 #[derive(Debug, Args)]
 #[command(
@@ -35,53 +37,84 @@ use crate::store::{CheckKind, Delivery, Store};
     polls the sources the check reads when they are configured ([cloudflare], [datadog]; \
     credentials as `soc-tui auth` stores them), and checks only up to where the polled data is \
     complete. Only one engine runs per store: a second daemon refuses to start while the first \
-    one's lease is live. After downtime each check catches up on the windows it missed."
+    one's lease is live. After downtime each check catches up on the windows it missed. \
+    Each workflow runs in its mode ([workflows] in the config, or as switched with `soc-tui \
+    workflows set` or w in the console; read from the store at every run): off is skipped, dry-run \
+    records every request as a dry-run item (`soc-tui outbox list`, `outbox show ID`) and sends \
+    nothing, on queues requests for the outbox worker."
 )]
 pub struct DaemonArgs {
-    /// Record sink requests as dry_run (visible in the outbox, never sent).
+    /// Hold every workflow that is on in dry-run: its requests are recorded as dry-run
+    /// items, never sent (workflows that are off stay off).
     #[arg(long)]
     pub dry_run: bool,
 }
 
-/// The checks, as named on the command line.
+/// The workflows, as named on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckName {
     Baseline,
     Bursts,
     Tokens,
+    /// Only with --sample (on the store: `soc-tui investigate`).
+    Investigation,
 }
 
-impl From<CheckName> for CheckKind {
-    fn from(c: CheckName) -> CheckKind {
-        match c {
-            CheckName::Baseline => CheckKind::Baseline,
-            CheckName::Bursts => CheckKind::Bursts,
-            CheckName::Tokens => CheckKind::Tokens,
+impl CheckName {
+    /// The scheduled check; `None` for the investigation.
+    pub fn check(self) -> Option<CheckKind> {
+        match self {
+            CheckName::Baseline => Some(CheckKind::Baseline),
+            CheckName::Bursts => Some(CheckKind::Bursts),
+            CheckName::Tokens => Some(CheckKind::Tokens),
+            CheckName::Investigation => None,
+        }
+    }
+
+    pub fn workflow(self) -> Workflow {
+        match self.check() {
+            Some(check) => crate::workflows::of_check(check),
+            None => Workflow::Investigation,
         }
     }
 }
 
 #[derive(Debug, Args)]
-#[command(
-    after_help = "baseline checks the last complete hour before --at; bursts and tokens check the span of one \
-    cadence ([checks] in the config) ending at --at. Findings are recorded in the store and \
-    their sink requests queued, exactly as the scheduler does; the scheduler's coverage and \
-    burst state are left alone."
-)]
+#[command(after_help = "\
+With --once (on the store): baseline checks the last complete hour before --at; bursts and tokens check \
+the span of one cadence ([checks] in the config) ending at --at. Findings are recorded in the store and \
+their requests recorded as the workflow's mode says ([workflows], `soc-tui workflows`): queued when on, \
+dry-run items when in dry-run (or with --dry-run), not queued at all when off (it says so). The \
+scheduler's coverage and burst state are left alone.
+
+With --sample FILE: the workflow runs on the raw events of FILE (any format `soc-tui ingest` reads) in a \
+throwaway in-memory store; your store is not read or written and nothing is sent. It prints the findings \
+with their evidence and every request the workflow would send, rendered as `soc-tui outbox show` does. \
+baseline takes its history from the sample: give it the 30-day window (rules.toml baseline window_days) \
+plus the hour to judge; the hour judged is the UTC hour of the sample's last event, or the last complete \
+hour before --at. bursts and tokens check the whole sample in cadence-long windows, or the one window \
+ending at --at. investigation investigates --actor at --at (default: the actor and time of the sample's \
+last event) and previews the Confluence page its approval would queue.")]
 pub struct CheckArgs {
     #[arg(value_enum)]
     pub check: CheckName,
-    /// Run the check once and exit (scheduled runs: `soc-tui daemon`).
-    #[arg(long, required = true)]
+    /// Run the check once on the store and exit (scheduled runs: `soc-tui daemon`).
+    #[arg(long, required_unless_present = "sample", conflicts_with = "sample")]
     pub once: bool,
+    /// Run the workflow on this file of raw events instead, in a throwaway store.
+    #[arg(long, value_name = "FILE")]
+    pub sample: Option<PathBuf>,
+    /// With --sample investigation: the actor (default: the sample's last event's).
+    #[arg(long, value_name = "EMAIL", requires = "sample")]
+    pub actor: Option<String>,
     /// Print the findings as JSON on stdout.
     #[arg(long)]
     pub json: bool,
     /// The check's time instead of now: RFC 3339, or YYYY-MM-DD[THH:MM[:SS]] in UTC.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<DateTime<Utc>>,
-    /// Record sink requests as dry_run (visible in the outbox, never sent).
-    #[arg(long)]
+    /// Record the requests as dry-run items even if the workflow is on.
+    #[arg(long, conflicts_with = "sample")]
     pub dry_run: bool,
 }
 
@@ -141,6 +174,11 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
             ..EngineOptions::default()
         };
         let mut engine = Engine::start(&config, rules, paths, options).await?;
+        // Both subscribe before anything else can await: the follower gets
+        // every event since the start (findings of the first runs included),
+        // the status lines every run from now on.
+        let follower_events = engine.subscribe();
+        let printer = tokio::spawn(print_status_lines(engine.subscribe()));
         let cadences = Cadences::from(&config.checks);
         eprintln!(
             "soc-tui daemon: engine {} on {}; baseline every {}s, bursts every {}s, tokens every {}s{}",
@@ -149,7 +187,11 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
             cadences.baseline.as_secs(),
             cadences.bursts.as_secs(),
             cadences.tokens.as_secs(),
-            if args.dry_run { " (dry run: nothing is sent)" } else { "" }
+            if args.dry_run {
+                " (dry run: workflows that are on run in dry-run; nothing is sent)"
+            } else {
+                ""
+            }
         );
         eprintln!(
             "soc-tui daemon: {sources}; baseline engine {}",
@@ -157,23 +199,27 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
         );
         // Workflow 4 runs in the daemon too: the anomaly receiver and
         // investigations of new findings (when configured).
-        let shared = Arc::new(std::sync::Mutex::new(crate::store::Store::open(&paths.store_file())?));
+        let store = crate::store::Store::open(&paths.store_file())?;
+        let modes = ModePolicy::from_config(&config).forcing_dry_run(args.dry_run);
+        eprintln!("soc-tui daemon: {}", modes_line(&modes.all(&store)?));
+        let shared = Arc::new(std::sync::Mutex::new(store));
         let investigator = crate::investigate::setup::investigator(&config, &paths.config_dir, shared, &secrets)
             .map_err(|e| anyhow::anyhow!("setting up investigations: {e}"))?;
         let auto = crate::console::auto_investigate::AutoInvestigator::new(
             investigator.clone(),
             config.investigation.clone(),
+            modes,
         );
-        let follower = tokio::spawn(auto.follow(engine.subscribe()));
+        let follower = tokio::spawn(auto.follow(follower_events));
         let receiver = if config.webhook.enabled {
             let receiver =
-                crate::console::session::start_receiver(&config, &secrets, investigator).await?;
+                crate::console::session::start_receiver(&config, &secrets, investigator, modes)
+                    .await?;
             eprintln!("soc-tui daemon: anomaly webhook at {}", receiver.url());
             Some(receiver)
         } else {
             None
         };
-        let printer = tokio::spawn(print_status_lines(engine.subscribe()));
         let signal = wait_for_stop_signal().await;
         eprintln!("soc-tui daemon: stopping");
         if let Some(receiver) = receiver {
@@ -186,6 +232,26 @@ pub fn run_daemon(args: DaemonArgs, paths: &Paths) -> Result<ExitCode> {
         eprintln!("soc-tui daemon: stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `workflows: baseline dry-run (config), ...`, for the daemon's first lines.
+pub fn modes_line(modes: &[crate::workflows::EffectiveMode]) -> String {
+    let parts: Vec<String> = modes
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} ({})",
+                crate::config::workflow_key(m.workflow),
+                m.mode,
+                m.origin()
+            )
+        })
+        .collect();
+    format!(
+        "workflows {}; switch with `soc-tui workflows set` or w in the console (followed from each \
+         check's next run)",
+        parts.join(", ")
+    )
 }
 
 /// Pollers for the sources the config names (credentials through
@@ -292,6 +358,7 @@ pub fn status_line(event: &EngineEvent, now: DateTime<Utc>) -> Option<String> {
             windows,
             findings,
             duration,
+            mode,
         } => {
             let span = match (windows.first(), windows.last()) {
                 (Some(first), Some(last)) => format!(
@@ -302,14 +369,22 @@ pub fn status_line(event: &EngineEvent, now: DateTime<Utc>) -> Option<String> {
                 ),
                 _ => "nothing new to check".to_string(),
             };
+            let requests = match mode {
+                WorkflowMode::On => "queued",
+                _ => "recorded as dry-run (not sent)",
+            };
             Some(format!(
-                "{stamp} {check} ok: {span}; {} new, {} updated finding(s), {} request(s) queued ({} ms)",
+                "{stamp} {check} ok ({mode}): {span}; {} new, {} updated finding(s), {} request(s) {requests} ({} ms)",
                 findings.new,
                 findings.updated,
                 findings.enqueued,
                 duration.as_millis()
             ))
         }
+        EngineEvent::CheckSkipped { check, reason } => Some(format!(
+            "{stamp} {check} skipped: {}",
+            sanitize_with_limit(reason, 300)
+        )),
         EngineEvent::CheckFailed {
             check,
             error,
@@ -348,19 +423,26 @@ pub fn once_window(check: CheckKind, at: DateTime<Utc>, cadences: &Cadences) -> 
 }
 
 pub fn run_check(args: CheckArgs, paths: &Paths) -> Result<ExitCode> {
+    if args.sample.is_some() {
+        return crate::sample::cli::run(args, paths);
+    }
+    let Some(check) = args.check.check() else {
+        anyhow::bail!(
+            "`check investigation` runs on a sample only (--sample FILE); to investigate an actor \
+             in your store use `soc-tui investigate --actor EMAIL --at TIME`"
+        );
+    };
     let (config, rules) = load_config_and_rules(paths)?;
     paths.ensure_data_dir()?;
     let store_path = paths.store_file();
     let mut store = Store::open(&store_path)
         .with_context(|| format!("opening the store {}", store_path.display()))?;
-    let check = CheckKind::from(args.check);
     let at = args.at.unwrap_or_else(Utc::now);
     let window = once_window(check, at, &Cadences::from(&config.checks));
-    let delivery = if args.dry_run {
-        Delivery::DryRun
-    } else {
-        Delivery::Live
-    };
+    let mode = ModePolicy::from_config(&config)
+        .forcing_dry_run(args.dry_run)
+        .effective(&store, args.check.workflow())?;
+    let delivery = mode.delivery();
     // Only the baseline check has an engine choice (and needs Axiom's token).
     let source = match check {
         CheckKind::Baseline => baseline_source(&config, &Resolver::system())?,
@@ -413,21 +495,33 @@ pub fn run_check(args: CheckArgs, paths: &Paths) -> Result<ExitCode> {
             "check": check,
             "at": at,
             "window": result.window,
+            "mode": mode.mode,
             "counts": counts,
+            "not_queued_workflow_off": result.held,
             "findings": findings,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
+        let requests = match mode.mode {
+            WorkflowMode::On => format!("{} request(s) queued", counts.enqueued),
+            WorkflowMode::DryRun => format!(
+                "{} request(s) recorded as dry-run items, never sent (`soc-tui outbox list`)",
+                counts.enqueued
+            ),
+            WorkflowMode::Off => format!("{} request(s) not queued", result.held),
+        };
         println!(
-            "{check} check at {} over {} to {}: {} finding(s), {} new, {} updated; {} request(s) queued",
+            "{check} check at {} over {} to {}: {} finding(s), {} new, {} updated; {requests}",
             at.format("%Y-%m-%dT%H:%M:%SZ"),
             window.start.format("%Y-%m-%dT%H:%M:%SZ"),
             window.end.format("%Y-%m-%dT%H:%M:%SZ"),
             result.findings.len(),
             counts.new,
             counts.updated,
-            counts.enqueued
         );
+        if mode.is_off() {
+            println!("{}", mode.off_message());
+        }
         let rows: Vec<TableRow<'_>> = result.findings.iter().map(TableRow::from).collect();
         print!("{}", findings_table(&rows));
     }

@@ -45,10 +45,11 @@ pub use store_access::{StoreHandle, StoreTaskError};
 
 pub use crate::store::CheckKind;
 
-use crate::config::{ChecksConfig, Config};
+use crate::config::{ChecksConfig, Config, WorkflowsConfig};
 use crate::detect::rules::Rules;
 use crate::paths::Paths;
-use crate::store::{Delivery, Lease, Store, StoreError};
+use crate::store::{Lease, Store, StoreError};
+use crate::workflows::ModePolicy;
 use scheduler::{Settings, Shared};
 
 /// Events a slow viewer may fall behind by before it misses some (it is
@@ -72,8 +73,12 @@ pub enum LeaseMode {
 /// How the engine runs. `Default` is the production setup.
 #[derive(Clone)]
 pub struct EngineOptions {
-    /// Record outbox requests as `dry_run`: visible, never sent.
+    /// Hold every workflow that is on in dry-run (`--dry-run`): requests
+    /// are recorded as `dry_run`, visible, never sent. Off stays off.
     pub dry_run: bool,
+    /// Each workflow's configured mode, overridden per check run by the
+    /// store's switches. [`Engine::start`] takes the config's `[workflows]`.
+    pub workflows: WorkflowsConfig,
     pub lease: LeaseMode,
     pub settle: Duration,
     pub heartbeat_every: Duration,
@@ -93,6 +98,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             dry_run: false,
+            workflows: WorkflowsConfig::default(),
             lease: LeaseMode::Exclusive,
             settle: DEFAULT_SETTLE,
             heartbeat_every: DEFAULT_HEARTBEAT_EVERY,
@@ -110,6 +116,7 @@ impl fmt::Debug for EngineOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EngineOptions")
             .field("dry_run", &self.dry_run)
+            .field("workflows", &self.workflows)
             .field("lease", &self.lease)
             .field("settle", &self.settle)
             .field("heartbeat_every", &self.heartbeat_every)
@@ -190,6 +197,10 @@ impl Engine {
                 path: paths.store_file().display().to_string(),
                 detail: e.to_string(),
             })??;
+        let options = EngineOptions {
+            workflows: config.workflows,
+            ..options
+        };
         Engine::start_with_store(store, Cadences::from(&config.checks), rules, options).await
     }
 
@@ -227,11 +238,6 @@ impl Engine {
             });
         }
 
-        let delivery = if options.dry_run {
-            Delivery::DryRun
-        } else {
-            Delivery::Live
-        };
         let settings = Settings {
             cadences: CheckKind::ALL
                 .iter()
@@ -241,7 +247,7 @@ impl Engine {
             heartbeat_every: options.heartbeat_every.max(MIN_CADENCE),
             stale_after: options.stale_after,
             max_baseline_hours: rules.baseline.window_days.get().saturating_mul(24),
-            delivery,
+            modes: ModePolicy::new(options.workflows).forcing_dry_run(options.dry_run),
             baseline: options.baseline,
         };
         let (events, first_events) = broadcast::channel(BUS_CAPACITY);

@@ -19,8 +19,10 @@ use super::health::{HealthSnapshot, LiveState, StoredHealth, snapshot};
 use super::intake::{Freshness, Intake};
 use super::lease::chrono_duration;
 use super::store_access::StoreHandle;
+use crate::config::WorkflowMode;
 use crate::detect::rules::Rules;
 use crate::store::{CheckKind, Delivery, RunOutcome, StoreError};
+use crate::workflows::{EffectiveMode, ModePolicy, of_check};
 
 /// Timing the scheduler runs by.
 #[derive(Debug, Clone)]
@@ -33,7 +35,8 @@ pub struct Settings {
     pub stale_after: Duration,
     /// The most hours the baseline catches up after downtime.
     pub max_baseline_hours: u32,
-    pub delivery: Delivery,
+    /// Each check's mode is read from the store at the start of each run.
+    pub modes: ModePolicy,
     pub baseline: BaselineSource,
 }
 
@@ -146,7 +149,7 @@ impl Shared {
             LiveState {
                 engine_id: &self.engine_id,
                 lease_held: self.lease_held.load(Ordering::SeqCst),
-                dry_run: self.settings.delivery == Delivery::DryRun,
+                dry_run: self.settings.modes.forces_dry_run(),
                 cadences: &self.settings.cadences,
                 running: &running,
             },
@@ -188,15 +191,47 @@ pub(super) async fn check_task(
     }
 }
 
+/// The check's workflow mode in force, from the store (a switch made by
+/// another process counts from this run on).
+async fn current_mode(shared: &Shared, check: CheckKind) -> Result<EffectiveMode, String> {
+    let policy = shared.settings.modes;
+    shared
+        .store
+        .call(move |s| policy.effective(s, of_check(check)))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("reading the {check} workflow's mode: {e}"))
+}
+
 /// One run: announce, check every due window, record the outcome, report.
+/// A workflow that is off is skipped, and says so.
 async fn run_once(shared: &Shared, check: CheckKind, next_tick: Instant) {
     let started = shared.clock.now();
     let clock_start = Instant::now();
+    let (delivery, mode) = match current_mode(shared, check).await {
+        Ok(mode) => match mode.delivery() {
+            Some(delivery) => (Ok(delivery), mode.mode),
+            None => {
+                let reason = mode.off_message();
+                tracing::info!(%check, %reason, "check skipped");
+                let _ = shared
+                    .events
+                    .send(EngineEvent::CheckSkipped { check, reason });
+                shared.publish_health().await;
+                return;
+            }
+        },
+        // Reported as a failed run; the mode shown is the safe one.
+        Err(e) => (Err(e), WorkflowMode::DryRun),
+    };
     shared.set_running(check, true);
     let _ = shared
         .events
         .send(EngineEvent::CheckStarted { check, at: started });
-    let result = check_due_windows(shared, check).await;
+    let result = match delivery {
+        Ok(delivery) => check_due_windows(shared, check, delivery).await,
+        Err(e) => Err(e),
+    };
     let duration = clock_start.elapsed();
     shared.set_running(check, false);
 
@@ -229,6 +264,7 @@ async fn run_once(shared: &Shared, check: CheckKind, next_tick: Instant) {
                 windows,
                 findings,
                 duration,
+                mode,
             }
         }
         Err(error) => {
@@ -246,7 +282,7 @@ async fn run_once(shared: &Shared, check: CheckKind, next_tick: Instant) {
 
 type RunResult = Result<(Vec<CoveredWindow>, FindingCounts), String>;
 
-async fn check_due_windows(shared: &Shared, check: CheckKind) -> RunResult {
+async fn check_due_windows(shared: &Shared, check: CheckKind, delivery: Delivery) -> RunResult {
     let freshness = shared
         .intake
         .refresh(check, &shared.store)
@@ -280,15 +316,33 @@ async fn check_due_windows(shared: &Shared, check: CheckKind) -> RunResult {
             break;
         }
         let rules = Arc::clone(&shared.rules);
-        let delivery = shared.settings.delivery;
         let result = match (&shared.settings.baseline, check) {
             (BaselineSource::Axiom(engine), CheckKind::Baseline) => {
                 let mode = Mode::Scheduled;
-                axiom_window(&shared.store, engine, &rules, window, now, delivery, mode).await?
+                axiom_window(
+                    &shared.store,
+                    engine,
+                    &rules,
+                    window,
+                    now,
+                    Some(delivery),
+                    mode,
+                )
+                .await?
             }
             _ => shared
                 .store
-                .call(move |s| run_window(s, &rules, check, window, now, delivery, Mode::Scheduled))
+                .call(move |s| {
+                    run_window(
+                        s,
+                        &rules,
+                        check,
+                        window,
+                        now,
+                        Some(delivery),
+                        Mode::Scheduled,
+                    )
+                })
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| format!("{check} window from {}: {e}", window.start))?,

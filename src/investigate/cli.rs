@@ -15,12 +15,14 @@ use super::report::Report;
 use super::setup;
 use super::verdict::Verdict;
 use crate::config::Config;
+use crate::detect::Workflow;
 use crate::paths::Paths;
 use crate::sanitize::sanitize;
 use crate::secrets::Resolver;
 use crate::store::{
-    Approval, DraftEdit, DraftRow, DraftStatus, Store, draft_label, parse_draft_label,
+    Approval, Delivery, DraftEdit, DraftRow, DraftStatus, Store, draft_label, parse_draft_label,
 };
+use crate::workflows::ModePolicy;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -75,7 +77,9 @@ pub enum ReportCommand {
 pub struct ApproveArgs {
     /// The draft id (INV-12 or 12).
     pub id: String,
-    /// Where the approved report goes.
+    /// Where the approved report goes. The page follows the investigation workflow's
+    /// mode (`soc-tui workflows`): queued when on, a dry-run item when in dry-run
+    /// (never sent), refused when off.
     #[arg(long, value_enum)]
     pub publish: Option<PublishTarget>,
     /// Replace the verdict (benign, misconfiguration, suspicious, likely_malicious).
@@ -163,7 +167,16 @@ pub fn run_investigate(args: InvestigateArgs, paths: &Paths) -> Result<ExitCode>
     if args.actor.trim().is_empty() {
         bail!("--actor is empty: give an email, a Cloudflare actor id or a Datadog user uuid");
     }
-    let store = Arc::new(Mutex::new(open_store(paths)?));
+    let store = open_store(paths)?;
+    // Run on demand whatever the mode; say when publishing would be refused.
+    let mode = ModePolicy::from_config(&config).effective(&store, Workflow::Investigation)?;
+    if mode.is_off() {
+        eprintln!(
+            "note: the draft is stored, but publishing it is refused while {}",
+            mode.off_message()
+        );
+    }
+    let store = Arc::new(Mutex::new(store));
     let investigator = setup::investigator(
         &config,
         &paths.config_dir,
@@ -332,6 +345,15 @@ fn approve(paths: &Paths, args: ApproveArgs) -> Result<ExitCode> {
     }
     let analyst = config.analyst.resolved_name();
     let mut store = open_store(paths)?;
+    // The page is the investigation workflow's request: it follows its mode.
+    let mode = ModePolicy::from_config(&config).effective(&store, Workflow::Investigation)?;
+    let delivery = match (args.publish, mode.delivery()) {
+        (Some(_), None) => bail!(
+            "--publish confluence: {} (approve without --publish to record the approval only)",
+            mode.off_message()
+        ),
+        (_, delivery) => delivery.unwrap_or(Delivery::DryRun),
+    };
     let id = draft_id(&args.id)?;
     let row = load(&store, id)?;
     let mut report = report_of(&row)?;
@@ -387,6 +409,7 @@ fn approve(paths: &Paths, args: ApproveArgs) -> Result<ExitCode> {
         },
         page.as_ref(),
         Utc::now(),
+        delivery,
     )?;
     println!(
         "Approved {} as {} ({:.2}) by {}.",
@@ -395,12 +418,18 @@ fn approve(paths: &Paths, args: ApproveArgs) -> Result<ExitCode> {
         report.assessment.confidence,
         sanitize(&analyst)
     );
-    if let Some(outbox_id) = queued {
-        println!(
+    match (queued, delivery) {
+        (Some(outbox_id), Delivery::Live) => println!(
             "Confluence page queued as outbox #{outbox_id}: the daemon (or `soc-tui outbox deliver`) \
              publishes it; `soc-tui report show {}` then shows its link.",
             draft_label(id)
-        );
+        ),
+        (Some(outbox_id), Delivery::DryRun) => println!(
+            "Confluence page recorded as dry-run item #{outbox_id}: the investigation workflow is in \
+             dry-run, so it is never sent; `soc-tui outbox show {outbox_id}` prints it exactly as it \
+             would be sent (`soc-tui workflows set investigation on` arms the workflow)."
+        ),
+        (None, _) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

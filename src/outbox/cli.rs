@@ -8,11 +8,11 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use clap::{Subcommand, ValueEnum};
 
-use super::{OutboxWorker, RunMode, WorkerSettings};
+use super::{OutboxWorker, RunMode, WorkerSettings, preview};
 use crate::config::Config;
 use crate::engine::{StoreHandle, WallClock};
 use crate::paths::Paths;
-use crate::sanitize::sanitize;
+use crate::sanitize::{sanitize, sanitize_multiline, sanitize_with_limit};
 use crate::secrets::Resolver;
 use crate::sinks::Sinks;
 use crate::store::{OutboxFilter, OutboxItem, OutboxState, Store};
@@ -22,9 +22,13 @@ use crate::store::{OutboxFilter, OutboxItem, OutboxState, Store};
 /// the HTTP timeouts and retries) is not taken from it.
 const STALE_CLAIM: chrono::Duration = chrono::Duration::minutes(10);
 
+/// A preview longer than this (a page of megabytes of attacker text) is cut.
+const PREVIEW_MAX_CHARS: usize = 1 << 20;
+
 #[derive(Debug, Subcommand)]
 pub enum OutboxCommand {
     /// List outbox requests, oldest first: state, attempts, next attempt, link or last error.
+    /// Dry-run items (recorded by a workflow in dry-run, never sent) are marked DRY-RUN.
     List {
         #[arg(long, value_enum)]
         state: Option<StateArg>,
@@ -33,7 +37,16 @@ pub enum OutboxCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print one request exactly as it would be sent: what it carries (ticket Markdown, page
+    /// XHTML, incident JSON, archive key) and every HTTP call, credentials redacted.
+    Show {
+        id: i64,
+        /// The row and its request as JSON (the payload; no HTTP rendering).
+        #[arg(long)]
+        json: bool,
+    },
     /// Queue a dead (or waiting) request again, due now, with its attempts reset.
+    /// Dry-run items cannot be queued: switch their workflow on instead.
     Retry { id: i64 },
     /// Give up on a queued or dead request: it is dead-lettered as "dropped by analyst".
     Drop { id: i64 },
@@ -72,6 +85,7 @@ pub fn run(cmd: OutboxCommand, paths: &Paths) -> Result<ExitCode> {
         OutboxCommand::List { state, limit, json } => {
             list(paths, state.map(Into::into), limit, json)
         }
+        OutboxCommand::Show { id, json } => show(paths, id, json),
         OutboxCommand::Retry { id } => change(paths, id, Change::Retry),
         OutboxCommand::Drop { id } => change(paths, id, Change::Drop),
         OutboxCommand::Deliver { once } => deliver(paths, once),
@@ -86,6 +100,12 @@ fn open_store(paths: &Paths) -> Result<Store> {
 
 /// The remote link when delivered, else why it is not (yet).
 pub fn status_text(item: &OutboxItem) -> String {
+    if item.state == OutboxState::DryRun {
+        return format!(
+            "DRY-RUN never sent: {}",
+            sanitize_with_limit(&item.dedup_key, 120)
+        );
+    }
     match (&item.remote_url, &item.remote_id, &item.last_error) {
         (Some(url), _, _) if item.state == OutboxState::Delivered => sanitize(url).into_owned(),
         (None, Some(id), _) if item.state == OutboxState::Delivered => sanitize(id).into_owned(),
@@ -120,6 +140,10 @@ fn list(paths: &Paths, state: Option<OutboxState>, limit: usize, json: bool) -> 
     if items.is_empty() {
         println!("The outbox is empty.");
     }
+    let dry = items
+        .iter()
+        .filter(|i| i.state == OutboxState::DryRun)
+        .count();
     for i in &items {
         let next = if i.state == OutboxState::Queued {
             i.next_attempt_at.format("%Y-%m-%d %H:%M:%S").to_string()
@@ -136,6 +160,38 @@ fn list(paths: &Paths, state: Option<OutboxState>, limit: usize, json: bool) -> 
             status_text(i)
         );
     }
+    if dry > 0 {
+        println!(
+            "\n{dry} dry-run item(s): recorded by workflows in dry-run, never sent. \
+             `soc-tui outbox show ID` prints what one would send; `soc-tui workflows` shows the modes."
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(paths: &Paths, id: i64, json: bool) -> Result<ExitCode> {
+    let store = open_store(paths)?;
+    let item = store.outbox_item(id)?.with_context(|| {
+        format!("outbox request {id} does not exist (see `soc-tui outbox list`)")
+    })?;
+    let request = preview::item_request(&store, &item)?;
+    if json {
+        let doc = serde_json::json!({
+            "item": item,
+            "request": request.as_ref().ok(),
+            "request_error": request.as_ref().err(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = Config::load_or_default(&paths.config_file)?;
+    let sinks = preview::preview_sinks(&config, &paths.data_dir)
+        .context("setting up the sinks for the preview")?;
+    let rendered = request.map(|r| preview::render_request(&r, &sinks, &config.s3.prefix));
+    print!(
+        "{}",
+        sanitize_multiline(&preview::to_text(&item, &rendered), PREVIEW_MAX_CHARS)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

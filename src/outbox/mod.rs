@@ -1,9 +1,11 @@
 //! Delivering the outbox: the worker that pushes queued requests to the
-//! sinks with backoff and dead-lettering, and `soc-tui outbox`.
+//! sinks with backoff and dead-lettering, previews of what a row sends,
+//! and `soc-tui outbox`.
 
 pub mod backoff;
 pub mod cli;
 pub mod fault;
+pub mod preview;
 mod worker;
 
 pub use backoff::Backoff;

@@ -437,7 +437,7 @@ fn sink_kind(sink: Sink) -> crate::sinks::SinkKind {
 /// The row's request: a finding's request (rebuilt from the stored finding,
 /// with the raw event for an archive) or a ready [`DeliveryRequest`]
 /// (approved reports, PagerDuty updates). `Err` is why it can never be sent.
-fn to_request(
+pub(crate) fn to_request(
     store: &Store,
     finding_id: Option<i64>,
     payload: &serde_json::Value,

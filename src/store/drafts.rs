@@ -267,19 +267,23 @@ impl Store {
     /// Approves a `draft` and records the approval (and the edit, if any)
     /// in the analyst log, all in one transaction.
     pub fn approve_draft(&mut self, approval: &Approval<'_>, now: DateTime<Utc>) -> Result<()> {
-        self.approve_and_enqueue(approval, None, now).map(|_| ())
+        // Nothing is queued, so the delivery is moot.
+        self.approve_and_enqueue(approval, None, now, super::Delivery::DryRun)
+            .map(|_| ())
     }
 
     /// Approves a draft and, in the same transaction, queues what the
     /// approval publishes (the Confluence page): an approval is never
     /// recorded without its request, nor a request without its approval.
     /// Returns the outbox row's id (`None` when nothing is queued, or when
-    /// the same request is already queued).
+    /// the same request is already queued). `delivery` is how the request
+    /// is recorded (the investigation workflow's mode).
     pub fn approve_and_enqueue(
         &mut self,
         approval: &Approval<'_>,
         publish: Option<&super::NewOutboxItem>,
         now: DateTime<Utc>,
+        delivery: super::Delivery,
     ) -> Result<Option<i64>> {
         const OP: &str = "approving a draft";
         let path = self.path.clone();
@@ -289,7 +293,7 @@ impl Store {
             .map_err(sql_err(&path, OP))?;
         approve_in(&tx, &path, approval, now)?;
         let queued = match publish {
-            Some(item) => super::outbox::insert_item(&tx, &path, item, now, super::Delivery::Live)?,
+            Some(item) => super::outbox::insert_item(&tx, &path, item, now, delivery)?,
             None => None,
         };
         tx.commit().map_err(sql_err(&path, OP))?;

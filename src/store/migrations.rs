@@ -268,11 +268,26 @@ CREATE TABLE burst_state (
 );
 ";
 
+/// Version 5: per-workflow modes set from the console or `soc-tui
+/// workflows set`, overriding `[workflows]` in the config. One row per
+/// workflow that was switched; no row: the config decides. Who and when
+/// are kept here for display; the change itself is in the analyst log.
+const V5_WORKFLOW_MODES: &str = "
+CREATE TABLE workflow_modes (
+    workflow   TEXT    PRIMARY KEY
+               CHECK (workflow IN ('baseline', 'burst', 'token', 'investigation')),
+    mode       TEXT    NOT NULL CHECK (mode IN ('off', 'dry-run', 'on')),
+    changed_by TEXT    NOT NULL,
+    changed_at INTEGER NOT NULL  -- unix ms
+) WITHOUT ROWID;
+";
+
 const MIGRATIONS: &[&str] = &[
     V1_EVENTS_AGGREGATES_CHECKPOINTS,
     V2_TOKEN_SCOPES,
     V3_FINDINGS_OUTBOX_ENGINE,
     V4_INVESTIGATIONS,
+    V5_WORKFLOW_MODES,
 ];
 
 /// The schema version this binary writes.

@@ -41,6 +41,7 @@ mod rebuild;
 mod token_scopes;
 mod triage;
 mod webhook_deliveries;
+mod workflow_modes;
 
 use std::fmt;
 use std::path::Path;
@@ -68,6 +69,9 @@ pub use outbox_claims::DROPPED_BY_ANALYST;
 pub use rebuild::RebuildSummary;
 pub use triage::Triage;
 pub use webhook_deliveries::{DELIVERY_RETENTION, Delivery as WebhookDelivery};
+pub use workflow_modes::{
+    SWITCH_ACTION, SwitchOutcome, WorkflowModeOverride, WorkflowSwitch, switch_subject,
+};
 
 /// `Display` and `FromStr` for the store's text-valued enums (their `ALL`
 /// and `as_str` are the single spelling of each value), so a value written

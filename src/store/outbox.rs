@@ -246,6 +246,27 @@ impl Store {
             .collect()
     }
 
+    /// The newest `limit` rows, newest first, with `payload` left out
+    /// (`null`): a list for people, which must stay cheap however large
+    /// the pages and archived events in the payloads are.
+    pub fn outbox_newest(&self, limit: usize) -> Result<Vec<OutboxItem>> {
+        const OP: &str = "listing the newest outbox rows";
+        let columns = ITEM_COLUMNS.replace("payload", "'null'");
+        let sql = format!("SELECT {columns} FROM outbox ORDER BY id DESC LIMIT ?1");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map([limit], RawItem::from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(sql_err(&self.path, OP))?;
+        rows.into_iter()
+            .map(|r| r.into_item(&self.path, OP))
+            .collect()
+    }
+
     /// How many rows are in each state.
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         const OP: &str = "counting the outbox";

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::keys::KeyInput;
-use super::model::{ActorKey, Command, DataEvent, TimelineSource};
+use super::model::{ActorKey, Command, DataEvent, SafeText, TimelineSource};
 
 /// The four main-screen panes, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,7 +83,10 @@ pub enum Action {
     Resolve,
     Snooze,
     Investigate,
-    ToggleWorkflow,
+    /// Open the workflow switches (off / dry-run / on).
+    OpenWorkflows,
+    /// Open the outbox view.
+    OpenOutbox,
 
     // Actor view.
     Back,
@@ -101,6 +104,9 @@ pub enum Action {
     ToggleDiff,
     VerdictNext,
     VerdictPrev,
+    /// In the workflow switches: the selected workflow's next / previous mode.
+    ModeNext,
+    ModePrev,
     Longer,
     Shorter,
     Submit,
@@ -122,6 +128,11 @@ pub enum Action {
     // Data side.
     Data(DataEvent),
     TimelineOpened(TimelineHandle),
+    /// The preview of outbox row `id`, for the outbox view.
+    OutboxPreview {
+        id: i64,
+        text: SafeText,
+    },
 
     /// Hand a command to the engine (what a confirm dialog carries).
     Send(Command),
@@ -132,6 +143,8 @@ pub enum Action {
 pub enum Effect {
     Send(Command),
     OpenTimeline(ActorKey),
+    /// Load the preview of an outbox row (answered with `Action::OutboxPreview`).
+    LoadOutboxPreview(i64),
 }
 
 /// A shared timeline source, compared by identity.

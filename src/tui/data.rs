@@ -9,7 +9,7 @@ use std::sync::mpsc::Sender;
 
 use chrono::{DateTime, Utc};
 
-use super::model::{ActorKey, Command, DataEvent, TimelineSource};
+use super::model::{ActorKey, Command, DataEvent, SafeText, TimelineSource};
 
 /// Everything the event loop waits on, on one channel.
 #[derive(Debug)]
@@ -63,4 +63,9 @@ pub trait ConsoleData: Send {
 
     /// The correlated timeline of one actor.
     fn timeline(&mut self, actor: &ActorKey) -> Result<Arc<dyn TimelineSource>, DataError>;
+
+    /// What outbox row `id` sends (content and HTTP calls, credentials
+    /// redacted), sanitized. One bounded store read and a render: called
+    /// on the UI thread when the outbox view's selection moves.
+    fn outbox_preview(&mut self, id: i64) -> Result<SafeText, DataError>;
 }

@@ -31,11 +31,13 @@ pub enum Context {
     Confirm,
     Snooze,
     Filter,
+    Workflows,
+    Outbox,
     Help,
 }
 
 impl Context {
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 13] = [
         Context::Global,
         Context::Navigation,
         Context::Main,
@@ -46,6 +48,8 @@ impl Context {
         Context::Confirm,
         Context::Snooze,
         Context::Filter,
+        Context::Workflows,
+        Context::Outbox,
         Context::Help,
     ];
 
@@ -61,6 +65,8 @@ impl Context {
             Context::Confirm => "confirm",
             Context::Snooze => "snooze",
             Context::Filter => "filter",
+            Context::Workflows => "workflows",
+            Context::Outbox => "outbox",
             Context::Help => "help",
         }
     }
@@ -73,6 +79,8 @@ impl Context {
             Context::Actor => &[Context::Actor, Context::Navigation, Context::Global],
             Context::Help => &[Context::Help, Context::Navigation],
             Context::Publish => &[Context::Publish, Context::Navigation],
+            Context::Workflows => &[Context::Workflows, Context::Navigation],
+            Context::Outbox => &[Context::Outbox, Context::Navigation],
             Context::Verdict => &[Context::Verdict, Context::Editor],
             Context::Global => &[Context::Global],
             Context::Navigation => &[Context::Navigation],
@@ -125,7 +133,8 @@ pub const BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Main, "resolve", Action::Resolve),
     (Context::Main, "snooze", Action::Snooze),
     (Context::Main, "investigate", Action::Investigate),
-    (Context::Main, "toggle_workflow", Action::ToggleWorkflow),
+    (Context::Main, "workflows", Action::OpenWorkflows),
+    (Context::Main, "outbox", Action::OpenOutbox),
     (Context::Actor, "back", Action::Back),
     (Context::Actor, "next_linked", Action::NextLinked),
     (Context::Actor, "prev_linked", Action::PrevLinked),
@@ -150,6 +159,10 @@ pub const BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Snooze, "cancel", Action::Cancel),
     (Context::Filter, "apply", Action::Submit),
     (Context::Filter, "cancel", Action::Cancel),
+    (Context::Workflows, "next_mode", Action::ModeNext),
+    (Context::Workflows, "prev_mode", Action::ModePrev),
+    (Context::Workflows, "close", Action::Cancel),
+    (Context::Outbox, "close", Action::Cancel),
     (Context::Help, "close", Action::ToggleHelp),
 ];
 

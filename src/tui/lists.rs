@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::model::{
-    ActorKey, BurstRow, DraftId, DraftMap, FlaggedActorRow, InvestigationRow, Severity,
+    ActorKey, BurstRow, DraftId, DraftMap, FlaggedActorRow, InvestigationRow, OutboxRow, Severity,
     StatusSnapshot, TokenRow,
 };
 
@@ -120,6 +120,8 @@ pub struct Tables {
     pub investigations: Vec<InvestigationRow>,
     pub drafts: DraftMap,
     pub status: StatusSnapshot,
+    /// The newest outbox rows, newest first (the outbox view).
+    pub outbox: Vec<OutboxRow>,
 }
 
 impl Tables {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use super::safe_text::SafeText;
+pub use crate::config::{WorkflowMode, workflow_key};
 pub use crate::detect::finding::{Severity, Workflow};
 pub use crate::model::Source;
 
@@ -134,6 +135,8 @@ pub enum DeliveryState {
     DeadLetter {
         error: SafeText,
     },
+    /// Recorded by a workflow in dry-run: shown, never sent.
+    DryRun,
 }
 
 /// A link to what a sink created (Linear issue, PagerDuty incident, page).
@@ -301,7 +304,6 @@ pub struct InvestigationRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckStatus {
     pub workflow: Workflow,
-    pub enabled: bool,
     pub last_run: Option<DateTime<Utc>>,
     pub next_run: Option<DateTime<Utc>>,
     pub last_error: Option<SafeText>,
@@ -330,9 +332,20 @@ pub struct LeaseStatus {
     pub ours: bool,
 }
 
+/// A workflow's mode in force, as the status bar and the switch popup show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowStatus {
+    pub workflow: Workflow,
+    pub mode: WorkflowMode,
+    /// `config`, `set by alice 2026-11-21 12:03 UTC`, ...
+    pub origin: SafeText,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusSnapshot {
     pub checks: Vec<CheckStatus>,
+    /// All four workflows, in [`crate::config::WORKFLOWS`] order.
+    pub workflows: Vec<WorkflowStatus>,
     pub rate_limits: Vec<RateLimitWait>,
     pub outbox_queued: u32,
     pub outbox_dead: u32,
@@ -344,6 +357,7 @@ impl Default for StatusSnapshot {
     fn default() -> StatusSnapshot {
         StatusSnapshot {
             checks: Vec::new(),
+            workflows: Vec::new(),
             rate_limits: Vec::new(),
             outbox_queued: 0,
             outbox_dead: 0,
@@ -493,6 +507,20 @@ pub enum ItemRef {
     Draft(DraftId),
 }
 
+/// One outbox row in the outbox view; its preview is loaded on demand
+/// ([`super::ConsoleData::outbox_preview`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub sink: Sink,
+    /// `ticket`, `trigger`, `object`, `page`, ...
+    pub kind: SafeText,
+    pub state: DeliveryState,
+    /// The row's dedup key: what it is about (finding key, report label).
+    pub subject: SafeText,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Everything the main screen shows, sent whole at start and on resync.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConsoleSnapshot {
@@ -502,6 +530,8 @@ pub struct ConsoleSnapshot {
     pub investigations: Vec<InvestigationRow>,
     pub drafts: Vec<DraftView>,
     pub status: StatusSnapshot,
+    /// The newest outbox rows, newest first.
+    pub outbox: Vec<OutboxRow>,
 }
 
 /// Inbound: what the engine bridge tells the console. Rows are upserts keyed
@@ -522,6 +552,8 @@ pub enum DataEvent {
     },
     Status(StatusSnapshot),
     Check(CheckStatus),
+    /// The newest outbox rows changed (the whole list, newest first).
+    Outbox(Vec<OutboxRow>),
     /// A command could not be carried out.
     CommandFailed {
         what: SafeText,
@@ -627,10 +659,11 @@ pub enum Command {
         target: PublishTarget,
         analyst: String,
     },
-    /// Pause or resume a scheduled check.
-    SwitchWorkflow {
+    /// Switch a workflow off, to dry-run or on, for every process on the
+    /// store (recorded in the analyst log).
+    SetWorkflowMode {
         workflow: Workflow,
-        enabled: bool,
+        mode: WorkflowMode,
         analyst: String,
     },
 }
@@ -647,13 +680,9 @@ impl Command {
             Command::StartInvestigation { .. } => "start investigation".into(),
             Command::Approve { .. } => "approve draft".into(),
             Command::Publish { target, .. } => format!("publish {}", target.label()),
-            Command::SwitchWorkflow {
-                workflow, enabled, ..
-            } => format!(
-                "{} {}",
-                if *enabled { "resume" } else { "pause" },
-                workflow.as_str()
-            ),
+            Command::SetWorkflowMode { workflow, mode, .. } => {
+                format!("switch {} to {mode}", workflow_key(*workflow))
+            }
         }
     }
 }

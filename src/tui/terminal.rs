@@ -180,6 +180,13 @@ impl<B: Backend, D: ConsoleData> Console<B, D> {
                     error: SafeText::new(&err.0),
                 }),
             }),
+            Effect::LoadOutboxPreview(id) => Some(match self.data.outbox_preview(id) {
+                Ok(text) => Action::OutboxPreview { id, text },
+                Err(err) => Action::OutboxPreview {
+                    id,
+                    text: SafeText::multiline(&format!("The preview cannot be shown: {}", err.0)),
+                },
+            }),
         }
     }
 

@@ -82,6 +82,7 @@ fn serve(config: &Config, paths: &Paths) -> Result<ExitCode> {
         config.webhook.clone(),
         secret,
         investigator,
+        crate::workflows::ModePolicy::from_config(config),
     ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,7 +1,9 @@
 //! The receiver: `POST /webhook/anomaly`. Checks run cheapest first: rate
 //! limit, body size, authentication, delivery id, payload; then the
 //! delivery and its draft are recorded in one transaction and the
-//! investigation runs in the background. Errors are JSON
+//! investigation runs in the background. While the investigation workflow
+//! is off (read from the store for each request) an authenticated, valid
+//! request is refused with `503 investigations_off`. Errors are JSON
 //! `{"error": "<code>", "message": "<what to fix>"}`; an accepted request
 //! gets `202 {"status": "accepted", "investigation_id": "INV-12"}`.
 
@@ -24,11 +26,13 @@ use super::limit::RateLimiter;
 use super::payload::{self, Anomaly};
 use super::replay;
 use crate::config::{WebhookAuthMode, WebhookConfig};
+use crate::detect::Workflow;
 use crate::investigate::identity::normalize_actor;
 use crate::investigate::report::TriggerInfo;
 use crate::investigate::{InvestigationRequest, Investigator, TriggerRecord};
 use crate::secrets::Secret;
 use crate::store::{TriggerKind, WebhookDelivery as Delivery, draft_label};
+use crate::workflows::ModePolicy;
 
 pub const ANOMALY_PATH: &str = "/webhook/anomaly";
 
@@ -37,11 +41,17 @@ pub struct WebhookState {
     config: WebhookConfig,
     secret: Secret,
     investigator: Investigator,
+    modes: ModePolicy,
     limiter: Mutex<RateLimiter>,
 }
 
 impl WebhookState {
-    pub fn new(config: WebhookConfig, secret: Secret, investigator: Investigator) -> WebhookState {
+    pub fn new(
+        config: WebhookConfig,
+        secret: Secret,
+        investigator: Investigator,
+        modes: ModePolicy,
+    ) -> WebhookState {
         WebhookState {
             limiter: Mutex::new(RateLimiter::new(
                 config.rate_limit_per_minute,
@@ -50,8 +60,15 @@ impl WebhookState {
             config,
             secret,
             investigator,
+            modes,
         }
     }
+}
+
+/// Why a delivery was not accepted before any investigation started.
+enum Refused {
+    Off(String),
+    Store(String),
 }
 
 pub fn router(state: Arc<WebhookState>) -> Router {
@@ -194,11 +211,18 @@ async fn accept(
 ) -> Response {
     let request = request_for(&anomaly, &delivery);
     let store = Arc::clone(state.investigator.store());
+    let modes = state.modes;
     let recorded = tokio::task::spawn_blocking(move || {
         let trigger_json = serde_json::to_string(&request.record).unwrap_or_else(|_| "{}".into());
         let mut store = store
             .lock()
-            .map_err(|_| "the store lock is poisoned".to_owned())?;
+            .map_err(|_| Refused::Store("the store lock is poisoned".to_owned()))?;
+        let mode = modes
+            .effective(&store, Workflow::Investigation)
+            .map_err(|e| Refused::Store(e.to_string()))?;
+        if mode.is_off() {
+            return Err(Refused::Off(mode.off_message()));
+        }
         store
             .accept_delivery(
                 &delivery,
@@ -206,10 +230,10 @@ async fn accept(
                 &request.new_draft(&trigger_json),
                 Utc::now(),
             )
-            .map_err(|e| e.to_string())
+            .map_err(|e| Refused::Store(e.to_string()))
     })
     .await
-    .unwrap_or_else(|e| Err(e.to_string()));
+    .unwrap_or_else(|e| Err(Refused::Store(e.to_string())));
     let draft_id = match recorded {
         Ok(Delivery::Accepted { draft_id }) => draft_id,
         Ok(Delivery::ReplayedId) => {
@@ -226,7 +250,16 @@ async fn accept(
                 "this signed request was already received under another delivery id",
             );
         }
-        Err(detail) => {
+        Err(Refused::Off(why)) => {
+            tracing::info!("webhook delivery refused: the investigation workflow is off");
+            // Not recorded: the sender's retry after the switch is accepted.
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "investigations_off",
+                format!("investigations are off on this receiver: {why}"),
+            );
+        }
+        Err(Refused::Store(detail)) => {
             tracing::error!(%detail, "webhook delivery could not be recorded");
             return error(
                 StatusCode::SERVICE_UNAVAILABLE,

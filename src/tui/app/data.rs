@@ -2,10 +2,11 @@
 //! status, an opened timeline; and keeping the list views in step.
 
 use super::{App, NoticeLevel, Screen};
-use crate::tui::action::{PaneId, TimelineHandle};
+use crate::tui::action::{Effect, PaneId, TimelineHandle};
 use crate::tui::layout;
 use crate::tui::lists::upsert;
-use crate::tui::model::{DataEvent, Delivery, ItemRef};
+use crate::tui::model::{DataEvent, Delivery, ItemRef, OutboxRow};
+use crate::tui::popups::Popup;
 
 impl App {
     pub(super) fn on_data(&mut self, event: DataEvent) {
@@ -22,6 +23,7 @@ impl App {
                     .map(|d| (d.id.clone(), d))
                     .collect();
                 self.tables.status = snapshot.status;
+                self.set_outbox(snapshot.outbox);
             }
             DataEvent::Flagged(row) => upsert(&mut self.tables.flagged, row),
             DataEvent::Burst(row) => upsert(&mut self.tables.bursts, row),
@@ -46,6 +48,7 @@ impl App {
             }
             DataEvent::Delivery { item, delivery } => self.on_delivery(item, delivery),
             DataEvent::Status(status) => self.tables.status = status,
+            DataEvent::Outbox(rows) => self.set_outbox(rows),
             DataEvent::Check(check) => {
                 let checks = &mut self.tables.status.checks;
                 match checks.iter_mut().find(|c| c.workflow == check.workflow) {
@@ -61,6 +64,19 @@ impl App {
             }
         }
         self.refresh_lists();
+    }
+
+    /// New outbox rows; an open outbox view keeps its selection (or moves
+    /// to the first row when its row is gone) and loads that preview.
+    fn set_outbox(&mut self, rows: Vec<OutboxRow>) {
+        self.tables.outbox = rows;
+        for popup in &mut self.popups {
+            if let Popup::Outbox(view) = popup
+                && let Some(id) = view.rows_changed(&self.tables.outbox)
+            {
+                self.effects.push(Effect::LoadOutboxPreview(id));
+            }
+        }
     }
 
     fn on_delivery(&mut self, item: ItemRef, delivery: Delivery) {

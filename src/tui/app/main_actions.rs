@@ -4,7 +4,7 @@
 use super::{App, NoticeLevel, Screen};
 use crate::tui::action::{Action, Effect, PaneId};
 use crate::tui::actor_view::ActorView;
-use crate::tui::model::{ActorKey, Command, FindingId, FindingMeta, ItemRef, SafeText, Workflow};
+use crate::tui::model::{ActorKey, Command, FindingId, FindingMeta, ItemRef, SafeText};
 use crate::tui::popups::{ConfirmPopup, FilterInput, Popup, SnoozeForm};
 
 impl App {
@@ -79,31 +79,8 @@ impl App {
                 }
                 self.notify(NoticeLevel::Error, "nothing selected");
             }
-            Action::ToggleWorkflow => {
-                let workflow = match self.focus {
-                    PaneId::Flagged => Workflow::Baseline,
-                    PaneId::Bursts => Workflow::Burst,
-                    PaneId::Tokens => Workflow::Token,
-                    PaneId::Investigations => Workflow::Investigation,
-                };
-                let enabled = self
-                    .tables
-                    .status
-                    .checks
-                    .iter()
-                    .find(|c| c.workflow == workflow)
-                    .is_none_or(|c| c.enabled);
-                let verb = if enabled { "Pause" } else { "Resume" };
-                self.popups.push(Popup::Confirm(ConfirmPopup::new(
-                    format!("{verb} check"),
-                    vec![format!("{verb} the scheduled {workflow} check?")],
-                    Action::Send(Command::SwitchWorkflow {
-                        workflow,
-                        enabled: !enabled,
-                        analyst: self.analyst.clone(),
-                    }),
-                )));
-            }
+            Action::OpenWorkflows => self.open_workflows(),
+            Action::OpenOutbox => self.open_outbox(),
             _ => {}
         }
         None

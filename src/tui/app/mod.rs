@@ -11,6 +11,7 @@
 mod data;
 mod main_actions;
 mod review;
+mod switches;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
@@ -227,6 +228,10 @@ impl App {
                 self.on_timeline(handle);
                 None
             }
+            Action::OutboxPreview { id, text } => {
+                self.on_outbox_preview(id, text);
+                None
+            }
             Action::Send(command) => self.send(command),
             Action::ToggleHelp => {
                 if matches!(self.popups.last(), Some(Popup::Help(_))) {
@@ -247,6 +252,18 @@ impl App {
                 if matches!(self.popups.last(), Some(Popup::Confirm(_))) {
                     self.popups.pop();
                 }
+                None
+            }
+            Action::PageUp | Action::PageDown | Action::ScrollUp | Action::ScrollDown
+                if matches!(self.popups.last(), Some(Popup::Outbox(_))) =>
+            {
+                let delta = match action {
+                    Action::PageUp => -self.page(),
+                    Action::PageDown => self.page(),
+                    Action::ScrollUp => -3,
+                    _ => 3,
+                };
+                self.outbox_move(delta, true);
                 None
             }
             Action::Up => self.move_by(-1),
@@ -316,6 +333,14 @@ impl App {
             }
             Some(Popup::Publish(p)) => {
                 p.move_by(delta.clamp(-10, 10));
+                return None;
+            }
+            Some(Popup::Workflows(p)) => {
+                p.move_by(delta, self.tables.status.workflows.len());
+                return None;
+            }
+            Some(Popup::Outbox(_)) => {
+                self.outbox_move(delta, false);
                 return None;
             }
             Some(_) => return None,

@@ -215,6 +215,8 @@ impl App {
                 }
                 Err(why) => e.error = Some(why),
             },
+            (Some(Popup::Workflows(_)), Action::ModeNext) => return self.cycle_mode(false),
+            (Some(Popup::Workflows(_)), Action::ModePrev) => return self.cycle_mode(true),
             (Some(Popup::Confirm(_)), Action::Cancel) => {
                 self.popups.pop();
             }

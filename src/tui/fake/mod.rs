@@ -288,24 +288,49 @@ impl ConsoleData for FakeData {
                     },
                 });
             }
-            Command::SwitchWorkflow {
-                workflow, enabled, ..
+            Command::SetWorkflowMode {
+                workflow,
+                mode,
+                analyst,
             } => {
-                if let Some(c) = self
-                    .snapshot
-                    .status
-                    .checks
+                let status = &mut self.snapshot.status;
+                if let Some(w) = status
+                    .workflows
                     .iter_mut()
-                    .find(|c| c.workflow == *workflow)
+                    .find(|w| w.workflow == *workflow)
                 {
-                    c.enabled = *enabled;
-                    let c = c.clone();
-                    self.emit(DataEvent::Check(c));
+                    w.mode = *mode;
+                    w.origin = SafeText::new(&format!(
+                        "set by {analyst} {}",
+                        now.format("%Y-%m-%d %H:%M UTC")
+                    ));
                 }
+                let status = status.clone();
+                self.emit(DataEvent::Status(status));
             }
         }
         self.emit(DataEvent::CommandDone { what });
         Ok(())
+    }
+
+    fn outbox_preview(&mut self, id: i64) -> Result<SafeText, DataError> {
+        let row = self
+            .snapshot
+            .outbox
+            .iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| DataError(format!("outbox request {id} is gone")))?;
+        // Shaped like `soc-tui outbox show`; the subject is already sanitized.
+        let text = format!(
+            "outbox #{id}  {} {}\ndedup key: {}\n\n== What it sends ==\nTitle: Review {}\n\n\
+             == HTTP calls (credentials redacted) ==\n# create the issue\n\
+             POST https://api.linear.app/graphql\nAuthorization: [redacted]\n",
+            row.sink.short(),
+            row.kind,
+            row.subject,
+            row.subject,
+        );
+        Ok(SafeText::multiline(&text))
     }
 
     fn timeline(&mut self, actor: &ActorKey) -> Result<Arc<dyn TimelineSource>, DataError> {

@@ -279,18 +279,32 @@ impl Scenario {
         ];
         let check = |workflow, last: i64, next: i64| CheckStatus {
             workflow,
-            enabled: true,
             last_run: Some(self.ago(last)),
             next_run: Some(self.now + Duration::minutes(next)),
             last_error: None,
         };
         let mut token_check = check(Workflow::Token, 5, 10);
         token_check.last_error = n.check_error.as_deref().map(SafeText::new);
+        let mode = |workflow, mode, origin: &str| WorkflowStatus {
+            workflow,
+            mode,
+            origin: SafeText::new(origin),
+        };
         let status = StatusSnapshot {
             checks: vec![
                 check(Workflow::Baseline, 12, 48),
                 check(Workflow::Burst, 1, 4),
                 token_check,
+            ],
+            workflows: vec![
+                mode(Workflow::Baseline, WorkflowMode::DryRun, "config"),
+                mode(
+                    Workflow::Burst,
+                    WorkflowMode::On,
+                    "set by alice 2026-11-20 09:15 UTC",
+                ),
+                mode(Workflow::Token, WorkflowMode::On, "config"),
+                mode(Workflow::Investigation, WorkflowMode::DryRun, "config"),
             ],
             rate_limits: vec![RateLimitWait {
                 service: SafeText::new("datadog"),
@@ -311,6 +325,7 @@ impl Scenario {
             investigations,
             drafts: vec![draft12, draft11],
             status,
+            outbox: self.outbox(),
         };
         FakeData {
             now: self.now,
@@ -320,6 +335,64 @@ impl Scenario {
             commands: Arc::default(),
         }
         .with_timeline(timeline)
+    }
+
+    /// The newest outbox rows: mallory's token ticket and archive object
+    /// recorded in dry-run, the burst's incident delivered, a dead ticket.
+    fn outbox(&self) -> Vec<OutboxRow> {
+        let n = &self.names;
+        let row = |id, sink, kind: &str, state, subject: String, age| OutboxRow {
+            id,
+            sink,
+            kind: SafeText::new(kind),
+            state,
+            subject: SafeText::with_limit(&subject, 200),
+            updated_at: self.ago(age),
+        };
+        vec![
+            row(
+                14,
+                Sink::Linear,
+                "ticket",
+                DeliveryState::DryRun,
+                format!("linear:token:{}:ticket", n.token),
+                2,
+            ),
+            row(
+                13,
+                Sink::Archive,
+                "object",
+                DeliveryState::DryRun,
+                format!("archive:token:{}:object", n.token),
+                2,
+            ),
+            row(
+                12,
+                Sink::PagerDuty,
+                "trigger",
+                DeliveryState::Delivered,
+                format!("pagerduty:burst:{}:trigger", n.mallory),
+                3,
+            ),
+            row(
+                11,
+                Sink::Linear,
+                "ticket",
+                DeliveryState::DeadLetter {
+                    error: SafeText::new("HTTP 400: team not found"),
+                },
+                format!("linear:baseline:{}:ticket", n.dave),
+                40,
+            ),
+            row(
+                10,
+                Sink::Confluence,
+                "page",
+                DeliveryState::Delivered,
+                "confluence:INV-11:page".into(),
+                80,
+            ),
+        ]
     }
 
     /// mallory's 24 hours: the token created, used, roles granted, monitors

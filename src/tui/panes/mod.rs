@@ -32,6 +32,7 @@ pub fn delivery_span(state: &DeliveryState, theme: &Theme) -> Span<'static> {
         }
         DeliveryState::Delivered => Span::styled("✓", theme.ok()),
         DeliveryState::DeadLetter { .. } => Span::styled("✖", theme.error()),
+        DeliveryState::DryRun => Span::styled("◌", theme.warning()),
     }
 }
 

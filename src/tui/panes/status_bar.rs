@@ -1,4 +1,5 @@
-//! The status bar: each check's last and next run and last error,
+//! The status bar: each workflow's mode (ON, DRY, OFF), each check's last
+//! and next run and last error,
 //! rate-limit waits, outbox depth and dead letters, the lease holder and
 //! the keychain. On two lines, checks go on the first and the rest on the
 //! second; on one line, details and then whole segments drop by priority.
@@ -11,7 +12,8 @@ use ratatui::widgets::Widget;
 
 use crate::tui::app::App;
 use crate::tui::format::{clock, fit, until};
-use crate::tui::model::{KeychainStatus, StatusSnapshot};
+use crate::tui::model::{KeychainStatus, StatusSnapshot, Workflow, WorkflowMode};
+use crate::tui::popups::workflows::mode_style;
 use crate::tui::theme::Theme;
 
 /// One part of the bar. `detail` is dropped before the segment itself.
@@ -50,7 +52,24 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// `DRY`, `ON`, `OFF`: how the workflow treats its requests right now.
+fn mode_badge(mode: WorkflowMode, theme: &Theme) -> Span<'static> {
+    let text = match mode {
+        WorkflowMode::On => "ON",
+        WorkflowMode::DryRun => "DRY",
+        WorkflowMode::Off => "OFF",
+    };
+    Span::styled(text, mode_style(mode, theme))
+}
+
 fn checks(status: &StatusSnapshot, now: DateTime<Utc>, theme: &Theme) -> Vec<Segment> {
+    let mode_of = |workflow: Workflow| {
+        status
+            .workflows
+            .iter()
+            .find(|w| w.workflow == workflow)
+            .map(|w| w.mode)
+    };
     let mut out = Vec::new();
     for check in &status.checks {
         let mut core = vec![Span::styled(
@@ -58,14 +77,18 @@ fn checks(status: &StatusSnapshot, now: DateTime<Utc>, theme: &Theme) -> Vec<Seg
             theme.status_bar(),
         )];
         let mut detail = Vec::new();
-        if !check.enabled {
-            core.push(Span::styled("paused", theme.warning()));
-            out.push(Segment {
-                priority: 3,
-                core,
-                detail,
-            });
-            continue;
+        let mode = mode_of(check.workflow);
+        if let Some(mode) = mode {
+            core.push(mode_badge(mode, theme));
+            if mode == WorkflowMode::Off {
+                out.push(Segment {
+                    priority: 3,
+                    core,
+                    detail,
+                });
+                continue;
+            }
+            core.push(Span::styled(" ", theme.status_bar()));
         }
         core.push(Span::styled(
             check.last_run.map_or("never".to_owned(), clock),
@@ -93,6 +116,17 @@ fn checks(status: &StatusSnapshot, now: DateTime<Utc>, theme: &Theme) -> Vec<Seg
             priority,
             core,
             detail,
+        });
+    }
+    // Not a scheduled check: only its mode.
+    if let Some(mode) = mode_of(Workflow::Investigation) {
+        out.push(Segment {
+            priority: 2,
+            core: vec![
+                Span::styled("investigation ", theme.status_bar()),
+                mode_badge(mode, theme),
+            ],
+            detail: Vec::new(),
         });
     }
     out

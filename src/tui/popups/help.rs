@@ -17,7 +17,7 @@ pub struct HelpPopup {
 }
 
 /// Section titles, in the order the overlay lists them.
-const SECTIONS: [(Context, &str); 11] = [
+const SECTIONS: [(Context, &str); 13] = [
     (Context::Global, "Everywhere"),
     (Context::Navigation, "Lists"),
     (Context::Main, "Main screen"),
@@ -28,6 +28,8 @@ const SECTIONS: [(Context, &str); 11] = [
     (Context::Confirm, "Confirm"),
     (Context::Snooze, "Snooze"),
     (Context::Filter, "Filter"),
+    (Context::Workflows, "Workflow switches"),
+    (Context::Outbox, "Outbox"),
     (Context::Help, "Help"),
 ];
 

@@ -3,8 +3,10 @@
 pub mod confirm;
 pub mod filter;
 pub mod help;
+pub mod outbox;
 pub mod publish;
 pub mod snooze;
+pub mod workflows;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -16,8 +18,10 @@ use super::keymap::Context;
 pub use confirm::ConfirmPopup;
 pub use filter::FilterInput;
 pub use help::HelpPopup;
+pub use outbox::OutboxPopup;
 pub use publish::PublishPopup;
 pub use snooze::SnoozeForm;
+pub use workflows::WorkflowsPopup;
 
 #[derive(Debug, Clone)]
 pub enum Popup {
@@ -27,6 +31,8 @@ pub enum Popup {
     Publish(PublishPopup),
     Editor(Box<VerdictEditor>),
     Filter(FilterInput),
+    Workflows(WorkflowsPopup),
+    Outbox(OutboxPopup),
 }
 
 impl Popup {
@@ -40,6 +46,8 @@ impl Popup {
             Popup::Editor(e) if e.on_verdict_field() => Context::Verdict,
             Popup::Editor(_) => Context::Editor,
             Popup::Filter(_) => Context::Filter,
+            Popup::Workflows(_) => Context::Workflows,
+            Popup::Outbox(_) => Context::Outbox,
         }
     }
 
@@ -55,6 +63,14 @@ impl Popup {
                 e.render(rect, buf, theme);
             }
             Popup::Filter(p) => p.render(area, buf, theme),
+            Popup::Workflows(p) => p.render(
+                &app.tables().status.workflows,
+                app.keymap(),
+                area,
+                buf,
+                theme,
+            ),
+            Popup::Outbox(p) => p.render(&app.tables().outbox, app.keymap(), area, buf, theme),
         }
     }
 }
