@@ -156,3 +156,72 @@ fn severity_colours_come_from_the_theme() {
         assert_ne!(critical, Color::Reset, "{name}");
     }
 }
+
+/// The fake console data, plus a setup that says what it did.
+struct WithSetup(FakeData);
+
+impl ConsoleData for WithSetup {
+    fn connect(&mut self, sink: DataSink) -> Result<(), soc_tui::tui::DataError> {
+        self.0.connect(sink)
+    }
+    fn execute(&mut self, command: Command) -> Result<(), soc_tui::tui::DataError> {
+        self.0.execute(command)
+    }
+    fn timeline(
+        &mut self,
+        actor: &soc_tui::tui::model::ActorKey,
+    ) -> Result<std::sync::Arc<dyn soc_tui::tui::model::TimelineSource>, soc_tui::tui::DataError>
+    {
+        self.0.timeline(actor)
+    }
+    fn outbox_preview(
+        &mut self,
+        id: i64,
+    ) -> Result<soc_tui::tui::model::SafeText, soc_tui::tui::DataError> {
+        self.0.outbox_preview(id)
+    }
+    fn run_in_foreground(
+        &mut self,
+        task: soc_tui::tui::action::ForegroundTask,
+    ) -> Result<String, soc_tui::tui::DataError> {
+        Ok(format!("{} ran", task.describe()))
+    }
+}
+
+/// Counts hand-overs and runs the task as the real terminal would, in between.
+struct CountingSuspend(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl soc_tui::tui::Suspend for CountingSuspend {
+    fn suspended(&mut self, run: &mut dyn FnMut()) -> std::io::Result<()> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        run();
+        Ok(())
+    }
+}
+
+#[test]
+fn the_setup_key_hands_the_terminal_to_the_wizard_and_takes_it_back() {
+    let handovers = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut console = Console::new(terminal, app(100, 30), WithSetup(FakeData::demo(now())))
+        .with_suspend(Box::new(CountingSuspend(handovers.clone())));
+    console.handle(key(KeyCode::Char('S')));
+    assert_eq!(handovers.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let notice = console.app().notice().expect("a notice");
+    assert!(notice.text.contains("setup wizard ran"), "{}", notice.text);
+    console.draw().unwrap();
+    let screen = dump(console.terminal().backend().buffer());
+    assert!(screen.contains("setup wizard ran"), "{screen}");
+
+    // Where nothing can take the terminal over, the analyst is told so.
+    let terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut console = Console::new(terminal, app(100, 30), FakeData::demo(now()));
+    console.handle(key(KeyCode::Char('S')));
+    let notice = console.app().notice().expect("a notice");
+    assert_eq!(notice.level, soc_tui::tui::app::NoticeLevel::Error);
+    assert!(
+        notice.text.contains("cannot hand its terminal over"),
+        "{}",
+        notice.text
+    );
+}

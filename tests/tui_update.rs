@@ -64,7 +64,9 @@ fn sent(app: &mut App) -> Vec<Command> {
         .into_iter()
         .filter_map(|e| match e {
             Effect::Send(c) => Some(c),
-            Effect::OpenTimeline(_) | Effect::LoadOutboxPreview(_) => None,
+            Effect::OpenTimeline(_) | Effect::LoadOutboxPreview(_) | Effect::RunInForeground(_) => {
+                None
+            }
         })
         .collect()
 }

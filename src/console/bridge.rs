@@ -23,8 +23,10 @@ use super::timeline::StoreTimeline;
 use crate::config::InvestigationConfig;
 use crate::engine::{EngineEvent, HealthSnapshot};
 use crate::outbox::preview::{preview_sinks, render_item};
+use crate::paths::Paths;
 use crate::sinks::Sinks;
 use crate::store::{Store, StoreError};
+use crate::tui::action::ForegroundTask;
 use crate::tui::model::{ActorKey, Command, DataEvent, KeychainStatus, SafeText, TimelineSource};
 use crate::tui::{ConsoleData, DataError, DataSink};
 
@@ -55,6 +57,9 @@ pub struct ConsoleBridge {
     notices: Vec<DataEvent>,
     /// Built on the first preview asked for.
     preview_sinks: Option<Sinks>,
+    /// The install the setup wizard edits; `None` in the demo, whose
+    /// services are simulated.
+    setup: Option<Paths>,
 }
 
 impl ConsoleBridge {
@@ -82,7 +87,14 @@ impl ConsoleBridge {
             limits: Limits::default(),
             notices: Vec::new(),
             preview_sinks: None,
+            setup: None,
         })
+    }
+
+    /// Lets the analyst run the setup wizard on `paths` from the console.
+    pub fn with_setup(mut self, paths: Paths) -> ConsoleBridge {
+        self.setup = Some(paths);
+        self
     }
 
     /// Something that did not start, shown once the console is up.
@@ -170,6 +182,33 @@ impl ConsoleData for ConsoleBridge {
             Ok(Some(text)) => Ok(SafeText::multiline(&text)),
             Ok(None) => Err(DataError(format!("outbox request {id} is gone"))),
             Err(e) => Err(DataError(e.to_string())),
+        }
+    }
+
+    fn run_in_foreground(&mut self, task: ForegroundTask) -> Result<String, DataError> {
+        match task {
+            ForegroundTask::Setup => {
+                let Some(paths) = &self.setup else {
+                    return Err(DataError(
+                        "the demo's services are simulated: quit it and run `soc-tui setup`".into(),
+                    ));
+                };
+                let outcome =
+                    crate::setup::run_wizard(paths).map_err(|e| DataError(e.to_string()))?;
+                // The engine keeps the settings it started with; the wizard
+                // only says what it changed and how the services answered.
+                let saved = if outcome.config_written {
+                    "settings saved (restart soc-tui to use them)"
+                } else {
+                    "no settings changed"
+                };
+                Ok(format!(
+                    "setup: {saved}; {} credential(s) stored; doctor: {} of {} check(s) failed",
+                    outcome.stored.len(),
+                    outcome.report.failed,
+                    outcome.report.checks.len()
+                ))
+            }
         }
     }
 

@@ -150,7 +150,7 @@ pub fn run(paths: &Paths, theme: Option<String>) -> Result<ExitCode> {
             bridge,
         ))
     })?;
-    let mut bridge = bridge;
+    let mut bridge = bridge.with_setup(paths.clone());
     for (what, error) in &notices {
         tracing::warn!(%what, %error, "did not start");
         bridge.notice(what, error);

@@ -87,6 +87,8 @@ pub enum Action {
     OpenWorkflows,
     /// Open the outbox view.
     OpenOutbox,
+    /// Pause the console and run the setup wizard on the plain terminal.
+    RunSetup,
 
     // Actor view.
     Back,
@@ -145,6 +147,24 @@ pub enum Effect {
     OpenTimeline(ActorKey),
     /// Load the preview of an outbox row (answered with `Action::OutboxPreview`).
     LoadOutboxPreview(i64),
+    /// Hand the terminal to `task` until it ends, then resume the console.
+    RunInForeground(ForegroundTask),
+}
+
+/// Interactive work that needs the plain terminal (line prompts, hidden
+/// password input), run while the console is suspended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForegroundTask {
+    /// `soc-tui setup`: service settings, credentials, then the doctor's report.
+    Setup,
+}
+
+impl ForegroundTask {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ForegroundTask::Setup => "setup wizard",
+        }
+    }
 }
 
 /// A shared timeline source, compared by identity.

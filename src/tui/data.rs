@@ -9,6 +9,7 @@ use std::sync::mpsc::Sender;
 
 use chrono::{DateTime, Utc};
 
+use super::action::ForegroundTask;
 use super::model::{ActorKey, Command, DataEvent, SafeText, TimelineSource};
 
 /// Everything the event loop waits on, on one channel.
@@ -68,4 +69,13 @@ pub trait ConsoleData: Send {
     /// redacted), sanitized. One bounded store read and a render: called
     /// on the UI thread when the outbox view's selection moves.
     fn outbox_preview(&mut self, id: i64) -> Result<SafeText, DataError>;
+
+    /// Runs `task` on the plain terminal while the console is suspended
+    /// (it may prompt on stdin and print); `Ok` is the notice to show after.
+    fn run_in_foreground(&mut self, task: ForegroundTask) -> Result<String, DataError> {
+        Err(DataError(format!(
+            "the {} is not available in this console",
+            task.describe()
+        )))
+    }
 }

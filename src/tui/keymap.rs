@@ -135,6 +135,7 @@ pub const BINDINGS: &[(Context, &str, Action)] = &[
     (Context::Main, "investigate", Action::Investigate),
     (Context::Main, "workflows", Action::OpenWorkflows),
     (Context::Main, "outbox", Action::OpenOutbox),
+    (Context::Main, "setup", Action::RunSetup),
     (Context::Actor, "back", Action::Back),
     (Context::Actor, "next_linked", Action::NextLinked),
     (Context::Actor, "prev_linked", Action::PrevLinked),

@@ -34,4 +34,4 @@ pub mod theme;
 pub use action::{Action, Effect, PaneId};
 pub use app::{App, AppConfig};
 pub use data::{ConsoleData, DataError, DataSink, Incoming};
-pub use terminal::{Console, ConsoleOptions, build_app, run_console};
+pub use terminal::{Console, ConsoleOptions, Suspend, build_app, run_console};

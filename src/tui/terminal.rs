@@ -26,7 +26,7 @@ use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 
-use super::action::{Action, Effect, TimelineHandle};
+use super::action::{Action, Effect, ForegroundTask, TimelineHandle};
 use super::app::{App, AppConfig, NoticeLevel};
 use super::data::{ConsoleData, DataSink, Incoming};
 use super::draw;
@@ -107,6 +107,13 @@ pub enum ConsoleError {
     Keymap(#[from] KeymapError),
 }
 
+/// Hands the terminal over to interactive work and takes it back: on the
+/// real terminal, leaves raw mode and the alternate screen and keeps the
+/// input thread off stdin meanwhile.
+pub trait Suspend {
+    fn suspended(&mut self, run: &mut dyn FnMut()) -> io::Result<()>;
+}
+
 /// The running console: app state, data side and terminal.
 pub struct Console<B: Backend, D: ConsoleData> {
     terminal: Terminal<B>,
@@ -114,6 +121,8 @@ pub struct Console<B: Backend, D: ConsoleData> {
     data: D,
     last_draw: Option<Instant>,
     dirty: bool,
+    /// `None` where nothing can take the terminal over (tests, for example).
+    suspend: Option<Box<dyn Suspend>>,
 }
 
 impl<B: Backend, D: ConsoleData> Console<B, D> {
@@ -124,7 +133,14 @@ impl<B: Backend, D: ConsoleData> Console<B, D> {
             data,
             last_draw: None,
             dirty: true,
+            suspend: None,
         }
+    }
+
+    /// Lets `Effect::RunInForeground` hand the terminal over through `suspend`.
+    pub fn with_suspend(mut self, suspend: Box<dyn Suspend>) -> Console<B, D> {
+        self.suspend = Some(suspend);
+        self
     }
 
     pub fn app(&self) -> &App {
@@ -173,6 +189,7 @@ impl<B: Backend, D: ConsoleData> Console<B, D> {
                     })
                 })
             }
+            Effect::RunInForeground(task) => Some(self.run_in_foreground(task)),
             Effect::OpenTimeline(actor) => Some(match self.data.timeline(&actor) {
                 Ok(source) => Action::TimelineOpened(TimelineHandle(source)),
                 Err(err) => Action::Data(DataEvent::CommandFailed {
@@ -187,6 +204,34 @@ impl<B: Backend, D: ConsoleData> Console<B, D> {
                     text: SafeText::multiline(&format!("The preview cannot be shown: {}", err.0)),
                 },
             }),
+        }
+    }
+
+    fn run_in_foreground(&mut self, task: ForegroundTask) -> Action {
+        let what = SafeText::new(task.describe());
+        let failed = |error: &str| {
+            Action::Data(DataEvent::CommandFailed {
+                what: what.clone(),
+                error: SafeText::new(error),
+            })
+        };
+        let Some(suspend) = self.suspend.as_mut() else {
+            return failed("this console cannot hand its terminal over");
+        };
+        let data = &mut self.data;
+        let mut outcome = None;
+        let handed_over = suspend.suspended(&mut || outcome = Some(data.run_in_foreground(task)));
+        // What was on the screen is gone: the next frame redraws all of it.
+        if let Err(err) = self.terminal.clear() {
+            tracing::warn!("clearing the terminal after the {}: {err}", task.describe());
+        }
+        match (handed_over, outcome) {
+            (Err(err), _) => failed(&format!("handing the terminal over: {err}")),
+            (Ok(()), Some(Ok(done))) => Action::Data(DataEvent::CommandDone {
+                what: SafeText::new(&done),
+            }),
+            (Ok(()), Some(Err(err))) => failed(&err.0),
+            (Ok(()), None) => failed("did not run"),
         }
     }
 
@@ -271,12 +316,9 @@ impl TerminalGuard {
                 previous(info);
             }));
         });
-        enable_raw_mode()?;
+        // Made first, so a failure half-way is undone by its drop.
         let guard = TerminalGuard { mouse };
-        execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
-        if mouse {
-            execute!(io::stdout(), EnableMouseCapture)?;
-        }
+        enter_terminal(mouse)?;
         Ok(guard)
     }
 }
@@ -298,10 +340,28 @@ fn restore_terminal(mouse: bool) {
     let _ = disable_raw_mode();
 }
 
+/// Tells the input thread to leave stdin alone, and hears that it has.
+#[derive(Debug, Default)]
+struct InputPause {
+    requested: AtomicBool,
+    /// Set by the input thread once it has stopped reading.
+    idle: AtomicBool,
+}
+
 /// Reads terminal events on a thread of its own so data never waits on input.
-fn spawn_input(tx: Sender<Incoming>, stop: Arc<AtomicBool>) -> thread::JoinHandle<()> {
+fn spawn_input(
+    tx: Sender<Incoming>,
+    stop: Arc<AtomicBool>,
+    pause: Arc<InputPause>,
+) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
+            if pause.requested.load(Ordering::SeqCst) {
+                pause.idle.store(true, Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            pause.idle.store(false, Ordering::SeqCst);
             match event::poll(Duration::from_millis(100)) {
                 Ok(true) => match event::read() {
                     Ok(ev) => {
@@ -335,6 +395,43 @@ fn spawn_ticks(tx: Sender<Incoming>, stop: Arc<AtomicBool>) {
     });
 }
 
+/// [`Suspend`] for the real terminal.
+struct TerminalSuspend {
+    mouse: bool,
+    pause: Arc<InputPause>,
+}
+
+impl Suspend for TerminalSuspend {
+    fn suspended(&mut self, run: &mut dyn FnMut()) -> io::Result<()> {
+        self.pause.requested.store(true, Ordering::SeqCst);
+        // The input thread's poll lasts at most 100 ms; wait a little longer.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while !self.pause.idle.load(Ordering::SeqCst) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        restore_terminal(self.mouse);
+        run();
+        // The task's last words (the wizard's report) stay readable until
+        // the analyst is done with them.
+        println!("\nPress Enter to return to the console.");
+        let mut line = String::new();
+        let read = io::stdin().read_line(&mut line);
+        let resumed = enter_terminal(self.mouse);
+        self.pause.requested.store(false, Ordering::SeqCst);
+        read.and(resumed)
+    }
+}
+
+/// Raw mode, alternate screen, bracketed paste, and the mouse if asked.
+fn enter_terminal(mouse: bool) -> io::Result<()> {
+    enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    if mouse {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
 /// Runs the console on the real terminal until the analyst quits.
 ///
 /// Logging must already go to a file (`crate::logging::init`): nothing here
@@ -347,11 +444,16 @@ pub fn run_console(mut data: impl ConsoleData, options: ConsoleOptions) -> anyho
         Terminal::new(CrosstermBackend::new(io::stdout()))?;
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
-    let input = spawn_input(tx.clone(), stop.clone());
+    let pause = Arc::new(InputPause::default());
+    let input = spawn_input(tx.clone(), stop.clone(), pause.clone());
     // Not joined: it notices the closed channel on its next tick.
     spawn_ticks(tx.clone(), stop.clone());
     data.connect(DataSink::new(tx))?;
-    let mut console = Console::new(terminal, app, data);
+    let suspend = TerminalSuspend {
+        mouse: options.mouse,
+        pause,
+    };
+    let mut console = Console::new(terminal, app, data).with_suspend(Box::new(suspend));
     let result = console.run(&rx);
     stop.store(true, Ordering::Relaxed);
     drop(rx);

@@ -2,7 +2,7 @@
 //! opening the actor view.
 
 use super::{App, NoticeLevel, Screen};
-use crate::tui::action::{Action, Effect, PaneId};
+use crate::tui::action::{Action, Effect, ForegroundTask, PaneId};
 use crate::tui::actor_view::ActorView;
 use crate::tui::model::{ActorKey, Command, FindingId, FindingMeta, ItemRef, SafeText};
 use crate::tui::popups::{ConfirmPopup, FilterInput, Popup, SnoozeForm};
@@ -81,6 +81,9 @@ impl App {
             }
             Action::OpenWorkflows => self.open_workflows(),
             Action::OpenOutbox => self.open_outbox(),
+            Action::RunSetup => self
+                .effects
+                .push(Effect::RunInForeground(ForegroundTask::Setup)),
             _ => {}
         }
         None
