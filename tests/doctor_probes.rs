@@ -7,14 +7,13 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::process::Command;
 
 use serde_json::{Value, json};
 use soc_tui::config::Config;
-use soc_tui::secrets::{Credential, Keychain, Resolver, Secret, SecretsError};
+use soc_tui::secrets::{MemoryKeychain, Resolver};
 use soc_tui::setup::{Check, DoctorReport, Status};
 
 use common::fake_server::{FakeServer, Received, Reply, reply};
@@ -146,37 +145,6 @@ timeout = "5s"
 max_tokens = 777
 "#
     )
-}
-
-#[derive(Default)]
-struct MemoryKeychain {
-    items: RefCell<HashMap<Credential, String>>,
-}
-
-impl Keychain for MemoryKeychain {
-    fn backend(&self) -> &'static str {
-        "memory"
-    }
-    fn availability(&self) -> Result<(), String> {
-        Ok(())
-    }
-    fn read(&self, credential: Credential) -> Result<Option<Secret>, SecretsError> {
-        Ok(self
-            .items
-            .borrow()
-            .get(&credential)
-            .cloned()
-            .map(Secret::new))
-    }
-    fn write(&self, credential: Credential, secret: &Secret) -> Result<(), SecretsError> {
-        self.items
-            .borrow_mut()
-            .insert(credential, secret.expose().to_owned());
-        Ok(())
-    }
-    fn delete(&self, credential: Credential) -> Result<bool, SecretsError> {
-        Ok(self.items.borrow_mut().remove(&credential).is_some())
-    }
 }
 
 /// The doctor on `config`, with `secrets` (env var, value) as the environment.

@@ -9,6 +9,7 @@ mod command;
 mod credential;
 mod error;
 mod keychain;
+mod memory;
 mod resolve;
 mod secret;
 
@@ -16,6 +17,7 @@ pub use command::{AuthCommand, DeleteArgs, SetArgs, StatusArgs, run};
 pub use credential::{Credential, KEYCHAIN_SERVICE};
 pub use error::{KeychainOperation, SecretsError};
 pub use keychain::{Keychain, OsKeychain};
+pub use memory::MemoryKeychain;
 pub use resolve::{
     AuthStatus, CredentialState, CredentialStatus, EnvLookup, KeychainStatus, Resolver,
     SecretOrigin, require, resolve, status,

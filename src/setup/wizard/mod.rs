@@ -137,43 +137,10 @@ fn introduce(session: &mut Session<'_>, config_path: &Path) -> Result<(), Wizard
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
     use std::io::Cursor;
 
     use super::*;
-    use crate::secrets::{Credential, Keychain, Secret, SecretsError};
-
-    #[derive(Default)]
-    struct MemoryKeychain {
-        items: RefCell<HashMap<Credential, String>>,
-    }
-
-    impl Keychain for MemoryKeychain {
-        fn backend(&self) -> &'static str {
-            "memory"
-        }
-        fn availability(&self) -> Result<(), String> {
-            Ok(())
-        }
-        fn read(&self, credential: Credential) -> Result<Option<Secret>, SecretsError> {
-            Ok(self
-                .items
-                .borrow()
-                .get(&credential)
-                .cloned()
-                .map(Secret::new))
-        }
-        fn write(&self, credential: Credential, secret: &Secret) -> Result<(), SecretsError> {
-            self.items
-                .borrow_mut()
-                .insert(credential, secret.expose().to_owned());
-            Ok(())
-        }
-        fn delete(&self, credential: Credential) -> Result<bool, SecretsError> {
-            Ok(self.items.borrow_mut().remove(&credential).is_some())
-        }
-    }
+    use crate::secrets::{Credential, Keychain, MemoryKeychain};
 
     /// Runs the wizard on scripted answers; returns its output.
     fn run(
@@ -224,10 +191,10 @@ mod tests {
         assert_eq!(outcome.stored, ["cloudflare"]);
         assert_eq!(
             keychain
-                .items
-                .borrow()
-                .get(&Credential::CloudflareToken)
-                .map(String::as_str),
+                .read(Credential::CloudflareToken)
+                .unwrap()
+                .as_ref()
+                .map(|secret| secret.expose()),
             Some("SENTINEL-token")
         );
         assert!(!shown.contains("SENTINEL"), "{shown}");
