@@ -154,7 +154,11 @@ pub fn replay_store(
 }
 
 /// Contiguous windows of `step` covering `[start, end)`; the last may be shorter.
-fn windows(start: DateTime<Utc>, end: DateTime<Utc>, step: Duration) -> Vec<CoveredWindow> {
+pub(crate) fn windows(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    step: Duration,
+) -> Vec<CoveredWindow> {
     let step = step.max(Duration::seconds(1));
     let mut out = Vec::new();
     let mut from = start;

@@ -28,6 +28,7 @@ mod sources;
 mod summary;
 mod ui;
 mod validate;
+pub(crate) use validate::is_uuid;
 mod values;
 mod workflows;
 

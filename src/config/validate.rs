@@ -548,7 +548,8 @@ fn identifier(
     Ok(())
 }
 
-fn is_uuid(text: &str) -> bool {
+/// A UUID in its hyphenated form (how Linear shows team ids).
+pub(crate) fn is_uuid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
         && groups

@@ -216,21 +216,8 @@ pub fn windows_of(
             }]
         }
         (CheckKind::Bursts | CheckKind::Tokens, None) => {
-            let step = Duration::from_std(cadences.get(check))
-                .unwrap_or(Duration::hours(1))
-                .max(Duration::seconds(1));
-            let end = last + Duration::milliseconds(1);
-            let mut out = Vec::new();
-            let mut from = hour_start(first);
-            while from < end {
-                let to = (from + step).min(end);
-                out.push(CoveredWindow {
-                    start: from,
-                    end: to,
-                });
-                from = to;
-            }
-            out
+            let step = Duration::from_std(cadences.get(check)).unwrap_or(Duration::hours(1));
+            crate::replay::windows(hour_start(first), last + Duration::milliseconds(1), step)
         }
     }
 }

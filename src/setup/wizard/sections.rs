@@ -5,7 +5,7 @@
 
 use super::config_file::Edit;
 use super::session::{Answer, Session, Skip, WizardError};
-use crate::config::{AccountId, BaseUrl, CredentialName, DatadogSite, Email};
+use crate::config::{AccountId, BaseUrl, CredentialName, DatadogSite, Email, is_uuid};
 use crate::secrets::{Credential, Secret};
 use crate::setup::probes;
 
@@ -465,15 +465,6 @@ fn split_list(text: &str) -> Vec<String> {
         .filter(|item| !item.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-fn is_uuid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
