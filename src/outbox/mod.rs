@@ -2,9 +2,12 @@
 //! sinks with backoff and dead-lettering, and `soc-tui outbox`.
 
 pub mod backoff;
+mod blocks;
 pub mod cli;
 pub mod fault;
+pub mod lease;
 mod worker;
 
 pub use backoff::Backoff;
+pub use lease::{DeliveryLease, DeliveryLeaseError};
 pub use worker::{OutboxWorker, RunMode, RunSummary, WorkerError, WorkerSettings, configured};

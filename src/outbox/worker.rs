@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
 
 use super::backoff::Backoff;
+use super::blocks;
 use super::fault::{self, FaultPoint};
 use crate::config::OutboxConfig;
 use crate::detect::Finding;
@@ -158,9 +159,13 @@ impl OutboxWorker {
         Ok(n)
     }
 
-    /// Delivers due rows until `mode` says stop.
+    /// Delivers due rows until `mode` says stop. Rate-limit blocks recorded
+    /// before a restart are waited out; new ones are recorded as they come.
     pub async fn run(&self, mode: RunMode) -> Result<RunSummary, WorkerError> {
         let inner = &self.inner;
+        blocks::restore(&inner.store, &inner.sinks, inner.clock.now()).await?;
+        // Aborted when dropped, at the end of the run.
+        let _recording_blocks = blocks::persist(&inner.store, &inner.sinks);
         let sinks = configured(&inner.sinks);
         let mut summary = RunSummary {
             waiting_unconfigured: self.note_unconfigured().await?,
