@@ -69,6 +69,16 @@ pub(super) fn persist(store: &StoreHandle, sinks: &Sinks) -> JoinSet<()> {
     tasks
 }
 
+/// Writes every block in force now (a run that ends right after a 429
+/// must not leave it to the background task, which stops with the run).
+pub(super) async fn flush(store: &StoreHandle, sinks: &Sinks) {
+    for (kind, state) in sinks.rate_limits() {
+        if let Some(until) = state.snapshot().blocked_until {
+            write(store, store_sink(kind), until).await;
+        }
+    }
+}
+
 async fn write(store: &StoreHandle, sink: Sink, until: DateTime<Utc>) {
     let written = match store.call(move |s| s.block_sink(sink, until)).await {
         Ok(result) => result.map_err(|e: StoreError| e.to_string()),

@@ -244,6 +244,7 @@ impl OutboxWorker {
         while let Some(joined) = tasks.join_next().await {
             count(&mut summary, joined);
         }
+        blocks::flush(&inner.store, &inner.sinks).await;
         self.publish_counts().await;
         Ok(summary)
     }
