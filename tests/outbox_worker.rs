@@ -382,19 +382,19 @@ async fn a_retry_after_outlives_a_restart() {
     assert_eq!(item(&path, second).state, OutboxState::Delivered);
 }
 
-#[tokio::test]
-async fn a_token_event_is_archived_from_its_stored_raw_json() {
+const RAW_TOKEN_EVENT: &str =
+    r#"{"id":"EVENT", "action":{"type":"create"},  "note":"kept byte for byte"}"#;
+
+/// Stores a Cloudflare token-creation event `id` and the token finding
+/// whose archive request the token check would queue for it.
+fn archive_finding(store: &mut Store, id: &str) {
     use soc_tui::detect::{Finding, Severity, SinkRequest, Workflow};
     use soc_tui::model::{Action, ActionKind, Actor, AuditEvent, Outcome, Resource, Source};
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    let mut store = Store::open(&path).unwrap();
     let time = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 20, 11, 2, 0).unwrap();
-    let raw = r#"{"id":"ev-1", "action":{"type":"create"},  "note":"kept byte for byte"}"#;
     let event = AuditEvent {
         source: Source::Cloudflare,
-        id: "ev-1".into(),
+        id: id.into(),
         time,
         actor: Actor {
             email: Some("mallory@example.com".into()),
@@ -408,12 +408,12 @@ async fn a_token_event_is_archived_from_its_stored_raw_json() {
         resource: Resource::default(),
         outcome: Outcome::Success,
         account: Some("acc-1".into()),
-        raw: raw.into(),
+        raw: RAW_TOKEN_EVENT.replace("EVENT", id),
     };
     store.insert_events(&[event]).unwrap();
     let finding = Finding {
         workflow: Workflow::Token,
-        dedup_key: "token:ev-1".into(),
+        dedup_key: format!("token:{id}"),
         actor: "mallory@example.com".into(),
         severity: Severity::High,
         title: "Token: mallory created API token".into(),
@@ -421,11 +421,11 @@ async fn a_token_event_is_archived_from_its_stored_raw_json() {
         window_end: time,
         summary: "s".into(),
         evidence: serde_json::json!({}),
-        event_ids: vec!["ev-1".into()],
+        event_ids: vec![id.into()],
         rules: vec!["token.broad".into()],
         suppressed: vec![],
         requests: vec![SinkRequest::ArchiveObject {
-            event_id: "ev-1".into(),
+            event_id: id.into(),
             account: Some("acc-1".into()),
             time,
         }],
@@ -433,6 +433,14 @@ async fn a_token_event_is_archived_from_its_stored_raw_json() {
     store
         .record_finding(&finding, Utc::now(), Default::default())
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_token_event_is_archived_from_its_stored_raw_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let mut store = Store::open(&path).unwrap();
+    archive_finding(&mut store, "ev-1");
     // No bucket configured: the local write-once archive under the data dir.
     let summary = worker(store, &Config::default(), dir.path())
         .run(RunMode::UntilIdle)
@@ -450,8 +458,9 @@ async fn a_token_event_is_archived_from_its_stored_raw_json() {
     assert_eq!(row.state, OutboxState::Delivered);
     assert_eq!(row.remote_id, Some(file.display().to_string()));
     let body = std::fs::read_to_string(&file).unwrap();
+    let raw = RAW_TOKEN_EVENT.replace("EVENT", "ev-1");
     assert!(
-        body.contains(raw),
+        body.contains(&raw),
         "the stored raw event, verbatim:\n{body}"
     );
     let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -460,6 +469,46 @@ async fn a_token_event_is_archived_from_its_stored_raw_json() {
         std::fs::metadata(&file).unwrap().permissions().readonly(),
         "archived files are write-once"
     );
+}
+
+#[tokio::test]
+async fn a_rate_limited_service_does_not_hold_up_the_others() {
+    let server = FakeServer::start(vec![
+        reply(429, &[("Retry-After", "2")], ""),
+        accepted(),
+        accepted(),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let mut store = Store::open(&path).unwrap();
+    enqueue(&mut store, "token:p1");
+    enqueue(&mut store, "token:p2");
+    archive_finding(&mut store, "ev-2");
+    let mut config = config(&server, 10);
+    // One slot: a row waiting for PagerDuty would hold it.
+    config.outbox.concurrency = 1;
+    let started = (std::time::Instant::now(), Utc::now());
+    worker(store, &config, dir.path())
+        .run(RunMode::UntilIdle)
+        .await
+        .unwrap();
+    let throttled_at = server.received()[0].at - started.0;
+    let rows = Store::open(&path)
+        .unwrap()
+        .outbox_list(&OutboxFilter::default())
+        .unwrap();
+    assert!(
+        rows.iter().all(|r| r.state == OutboxState::Delivered),
+        "{rows:?}"
+    );
+    let archived_at = (rows[2].updated_at - started.1).to_std().unwrap();
+    assert!(
+        archived_at < throttled_at + Duration::from_secs(1),
+        "the archive waited for PagerDuty's Retry-After: archived {archived_at:?} after the \
+         start, the 429 came at {throttled_at:?}"
+    );
+    assert_eq!(server.count(), 3);
 }
 
 /// `soc-tui outbox deliver`, killed after `limit`.

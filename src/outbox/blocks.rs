@@ -44,6 +44,25 @@ pub(super) async fn restore(
     Ok(restored)
 }
 
+/// `configured` without the sinks whose service asked us to wait at
+/// `now`, and when the first of those blocks ends.
+pub(super) fn open_sinks(
+    configured: &[Sink],
+    sinks: &Sinks,
+    now: DateTime<Utc>,
+) -> (Vec<Sink>, Option<DateTime<Utc>>) {
+    let mut open = configured.to_vec();
+    let mut first_end: Option<DateTime<Utc>> = None;
+    for (kind, state) in sinks.rate_limits() {
+        let snapshot = state.snapshot();
+        if let (Some(until), Some(_)) = (snapshot.blocked_until, snapshot.blocked_for(now)) {
+            open.retain(|s| *s != store_sink(kind));
+            first_end = Some(first_end.map_or(until, |e| e.min(until)));
+        }
+    }
+    (open, first_end)
+}
+
 /// Writes each sink's block to the store whenever it grows, until the
 /// returned set is dropped (which aborts the tasks).
 pub(super) fn persist(store: &StoreHandle, sinks: &Sinks) -> JoinSet<()> {

@@ -186,8 +186,15 @@ impl OutboxWorker {
                 RunMode::Once => once_until,
                 _ => inner.clock.now(),
             };
+            // A service that asked us to wait gets no new claims meanwhile:
+            // its rows would only hold worker slots other sinks can use.
+            // (`Once` gives every due row its attempt; those wait in place.)
+            let (open, block_ends) = match mode {
+                RunMode::Once => (sinks.clone(), None),
+                _ => blocks::open_sinks(&sinks, &inner.sinks, due_by),
+            };
             let claimed = if free > 0 {
-                let list = sinks.clone();
+                let list = open.clone();
                 inner
                     .store
                     .call(move |s| s.claim_due(due_by, free, &list))
@@ -205,7 +212,7 @@ impl OutboxWorker {
             let wait = if tasks.len() >= inner.settings.concurrency {
                 inner.settings.idle_poll
             } else {
-                let list = sinks.clone();
+                let list = open.clone();
                 let next = inner.store.call(move |s| s.next_due(&list)).await??;
                 match (&mode, next) {
                     (RunMode::Once, _) | (RunMode::UntilIdle, None) if tasks.is_empty() => {
@@ -220,6 +227,10 @@ impl OutboxWorker {
                         .min(inner.settings.idle_poll),
                     (_, None) => inner.settings.idle_poll,
                 }
+            };
+            let wait = match block_ends {
+                Some(end) => wait.min((end - inner.clock.now()).to_std().unwrap_or(Duration::ZERO)),
+                None => wait,
             };
             let stop = async {
                 match shutdown.as_mut() {
