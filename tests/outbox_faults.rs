@@ -41,7 +41,7 @@ use soc_tui::store::{OutboxFilter, OutboxItem, OutboxState, Sink, Store};
 
 const DEFAULT_DELIVERIES: usize = 1_500;
 /// Worker concurrency of the binary under test.
-const CONCURRENCY: u32 = 8;
+const CONCURRENCY: u32 = 16;
 /// The longest one `outbox deliver` may run.
 const RUN_LIMIT: Duration = Duration::from_secs(15 * 60);
 
