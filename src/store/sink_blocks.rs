@@ -11,7 +11,7 @@ use super::{Result, Sink, Store, from_ms, sql_err};
 
 /// Unix ms rounded up: a block read back never ends before it did.
 pub(super) fn to_ms_ceil(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis() + i64::from(t.timestamp_subsec_nanos() % 1_000_000 != 0)
+    t.timestamp_millis() + i64::from(!t.timestamp_subsec_nanos().is_multiple_of(1_000_000))
 }
 
 impl Store {
