@@ -180,17 +180,20 @@ fn deliver(paths: &Paths, once: bool) -> Result<ExitCode> {
             WorkerSettings::from_config(&config.outbox),
             Arc::clone(&clock),
         );
-        // We hold the lease: whatever is in flight was cut off by a stop.
-        worker.recover(clock.now()).await?;
-        let summary = worker
-            .run(if once {
-                RunMode::Once
-            } else {
-                RunMode::UntilIdle
-            })
-            .await?;
+        let delivered = async {
+            // We hold the lease: whatever is in flight was cut off by a stop.
+            worker.recover(clock.now()).await?;
+            worker
+                .run(if once {
+                    RunMode::Once
+                } else {
+                    RunMode::UntilIdle
+                })
+                .await
+        }
+        .await;
         lease.release().await?;
-        Ok::<_, anyhow::Error>(summary)
+        Ok::<_, anyhow::Error>(delivered?)
     })?;
     println!(
         "Delivered {} ({} found already done), retrying {}, dead {}, waiting for config {}.",
