@@ -345,3 +345,280 @@ fn cli_lists_retries_and_drops_requests() {
         .unwrap();
     assert_eq!(all.len(), 2);
 }
+
+#[tokio::test]
+async fn a_retry_after_outlives_a_restart() {
+    let server = FakeServer::start(vec![
+        reply(429, &[("Retry-After", "2")], ""),
+        accepted(),
+        accepted(),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let mut store = Store::open(&path).unwrap();
+    enqueue(&mut store, "token:r1");
+    // `max_retries = 0`: the 429 goes back to the worker at once.
+    worker(store, &config(&server, 10), dir.path())
+        .run(RunMode::Once)
+        .await
+        .unwrap();
+    assert_eq!(server.count(), 1);
+
+    // A new process (new clients, no memory of the 429) with a new request due now.
+    let mut store = Store::open(&path).unwrap();
+    let second = enqueue(&mut store, "token:r2");
+    worker(store, &config(&server, 10), dir.path())
+        .run(RunMode::Once)
+        .await
+        .unwrap();
+    let got = server.received();
+    assert_eq!(got.len(), 2, "the second request waited for its turn");
+    let gap = got[1].at - got[0].at;
+    assert!(
+        gap >= Duration::from_secs(2),
+        "a restarted worker called PagerDuty {gap:?} after a 429 asking for 2 s"
+    );
+    assert_eq!(item(&path, second).state, OutboxState::Delivered);
+}
+
+const RAW_TOKEN_EVENT: &str =
+    r#"{"id":"EVENT", "action":{"type":"create"},  "note":"kept byte for byte"}"#;
+
+/// Stores a Cloudflare token-creation event `id` and the token finding
+/// whose archive request the token check would queue for it.
+fn archive_finding(store: &mut Store, id: &str) {
+    use soc_tui::detect::{Finding, Severity, SinkRequest, Workflow};
+    use soc_tui::model::{Action, ActionKind, Actor, AuditEvent, Outcome, Resource, Source};
+
+    let time = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 20, 11, 2, 0).unwrap();
+    let event = AuditEvent {
+        source: Source::Cloudflare,
+        id: id.into(),
+        time,
+        actor: Actor {
+            email: Some("mallory@example.com".into()),
+            ..Actor::default()
+        },
+        action: Action {
+            verb: "create".into(),
+            kind: ActionKind::Create,
+            description: None,
+        },
+        resource: Resource::default(),
+        outcome: Outcome::Success,
+        account: Some("acc-1".into()),
+        raw: RAW_TOKEN_EVENT.replace("EVENT", id),
+    };
+    store.insert_events(&[event]).unwrap();
+    let finding = Finding {
+        workflow: Workflow::Token,
+        dedup_key: format!("token:{id}"),
+        actor: "mallory@example.com".into(),
+        severity: Severity::High,
+        title: "Token: mallory created API token".into(),
+        window_start: time,
+        window_end: time,
+        summary: "s".into(),
+        evidence: serde_json::json!({}),
+        event_ids: vec![id.into()],
+        rules: vec!["token.broad".into()],
+        suppressed: vec![],
+        requests: vec![SinkRequest::ArchiveObject {
+            event_id: id.into(),
+            account: Some("acc-1".into()),
+            time,
+        }],
+    };
+    store
+        .record_finding(&finding, Utc::now(), Default::default())
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_token_event_is_archived_from_its_stored_raw_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let mut store = Store::open(&path).unwrap();
+    archive_finding(&mut store, "ev-1");
+    // No bucket configured: the local write-once archive under the data dir.
+    let summary = worker(store, &Config::default(), dir.path())
+        .run(RunMode::UntilIdle)
+        .await
+        .unwrap();
+    assert_eq!((summary.delivered, summary.dead), (1, 0));
+    let file = dir
+        .path()
+        .join("archive/soc-tui/acc-1/2026/11/20/ev-1.json");
+    let row = Store::open(&path)
+        .unwrap()
+        .outbox_list(&OutboxFilter::default())
+        .unwrap()
+        .remove(0);
+    assert_eq!(row.state, OutboxState::Delivered);
+    assert_eq!(row.remote_id, Some(file.display().to_string()));
+    let body = std::fs::read_to_string(&file).unwrap();
+    let raw = RAW_TOKEN_EVENT.replace("EVENT", "ev-1");
+    assert!(
+        body.contains(&raw),
+        "the stored raw event, verbatim:\n{body}"
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(parsed["metadata"]["finding_key"], "token:ev-1");
+    assert!(
+        std::fs::metadata(&file).unwrap().permissions().readonly(),
+        "archived files are write-once"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limited_service_does_not_hold_up_the_others() {
+    let server = FakeServer::start(vec![
+        reply(429, &[("Retry-After", "2")], ""),
+        accepted(),
+        accepted(),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let mut store = Store::open(&path).unwrap();
+    enqueue(&mut store, "token:p1");
+    enqueue(&mut store, "token:p2");
+    archive_finding(&mut store, "ev-2");
+    let mut config = config(&server, 10);
+    // One slot: a row waiting for PagerDuty would hold it.
+    config.outbox.concurrency = 1;
+    let started = (std::time::Instant::now(), Utc::now());
+    worker(store, &config, dir.path())
+        .run(RunMode::UntilIdle)
+        .await
+        .unwrap();
+    let throttled_at = server.received()[0].at - started.0;
+    let rows = Store::open(&path)
+        .unwrap()
+        .outbox_list(&OutboxFilter::default())
+        .unwrap();
+    assert!(
+        rows.iter().all(|r| r.state == OutboxState::Delivered),
+        "{rows:?}"
+    );
+    let archived_at = (rows[2].updated_at - started.1).to_std().unwrap();
+    assert!(
+        archived_at < throttled_at + Duration::from_secs(1),
+        "the archive waited for PagerDuty's Retry-After: archived {archived_at:?} after the \
+         start, the 429 came at {throttled_at:?}"
+    );
+    assert_eq!(server.count(), 3);
+}
+
+/// `soc-tui outbox deliver`, killed after `limit`.
+fn deliver_within(data: &std::path::Path, limit: Duration) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_soc-tui"))
+        .args(["outbox", "deliver"])
+        .env("SOC_TUI_DATA", data)
+        .env("SOC_TUI_CONFIG", data.join("config.toml"))
+        .env("SOC_TUI_PAGERDUTY_ROUTING_KEY", "routing-key")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run soc-tui");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "outbox deliver still running after {limit:?}:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// This host's name as engine ids spell it (`host:pid:random`).
+fn host() -> String {
+    let id = soc_tui::engine::engine_id();
+    id.rsplitn(3, ':').nth(2).expect("host part").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliver_after_a_kill_requeues_what_the_dead_process_left_in_flight() {
+    let server = FakeServer::start(vec![accepted()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    std::fs::write(
+        data.join("config.toml"),
+        format!(
+            "[pagerduty]\nenabled = true\nevents_base = \"{}\"\n",
+            server.url("/v2")
+        ),
+    )
+    .unwrap();
+    let path = data.join("soc-tui.db");
+    let mut store = Store::open(&path).unwrap();
+    let id = enqueue(&mut store, "token:k1");
+    // A `deliver` claimed the row, holds the lease, and was killed.
+    let mut dead = Command::new("sleep").arg("30").spawn().unwrap();
+    let holder = format!("{}:{}:0badf00d", host(), dead.id());
+    dead.kill().unwrap();
+    dead.wait().unwrap();
+    assert!(
+        store
+            .try_acquire_lease(&holder, Utc::now(), chrono::Duration::seconds(60))
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .claim_due(Utc::now(), 10, &[Sink::PagerDuty])
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(store);
+
+    let out = tokio::task::spawn_blocking(move || deliver_within(&data, Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = item(&path, id);
+    assert_eq!(row.state, OutboxState::Delivered);
+    assert_eq!(row.attempts, 2, "the interrupted attempt counts");
+    assert_eq!(server.count(), 1);
+    assert_eq!(
+        Store::open(&path).unwrap().lease().unwrap(),
+        None,
+        "the lease is given back"
+    );
+}
+
+#[test]
+fn deliver_refuses_to_run_beside_a_live_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    std::fs::write(data.join("config.toml"), "").unwrap();
+    let path = data.join("soc-tui.db");
+    let mut store = Store::open(&path).unwrap();
+    let id = enqueue(&mut store, "token:k2");
+    // This test process is alive: a daemon, as far as the store can tell.
+    let holder = soc_tui::engine::engine_id();
+    assert!(
+        store
+            .try_acquire_lease(&holder, Utc::now(), chrono::Duration::seconds(60))
+            .unwrap()
+    );
+    drop(store);
+    let out = deliver_within(data, Duration::from_secs(60));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("holds the lease") && stderr.contains(&holder),
+        "{stderr}"
+    );
+    assert_eq!(item(&path, id).state, OutboxState::Queued);
+}

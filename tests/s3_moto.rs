@@ -10,11 +10,7 @@
 
 mod common;
 
-use std::fs::File;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use soc_tui::config::ObjectLockMode;
@@ -22,87 +18,9 @@ use soc_tui::secrets::Secret;
 use soc_tui::sinks::archive::{ArchiveObject, ArchiveSink, S3Archive, S3Settings};
 use soc_tui::sinks::{ArchiveMetadata, DeliveryRequest, Sink};
 
-use common::unavailable;
+use common::moto::Moto;
 
 const BUCKET: &str = "soc-token-archive";
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A running `moto_server`; killed when dropped.
-struct Moto {
-    child: Child,
-    port: u16,
-    logs: tempfile::TempDir,
-}
-
-impl Moto {
-    fn start() -> Option<Moto> {
-        let bin = find_moto()?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("free port");
-        let port = listener.local_addr().expect("addr").port();
-        drop(listener);
-        let logs = tempfile::tempdir().expect("log dir");
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(File::create(logs.path().join("out")).expect("log"))
-            .stderr(File::create(logs.path().join("err")).expect("log"))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
-        let mut moto = Moto { child, port, logs };
-        let started = Instant::now();
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                panic!("moto_server exited ({status}):\n{}", moto.output());
-            }
-            assert!(
-                started.elapsed() < STARTUP_TIMEOUT,
-                "moto_server not listening after {STARTUP_TIMEOUT:?}:\n{}",
-                moto.output()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(moto)
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn output(&self) -> String {
-        let read =
-            |name: &str| std::fs::read_to_string(self.logs.path().join(name)).unwrap_or_default();
-        format!("{}\n{}", read("out"), read("err"))
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn find_moto() -> Option<PathBuf> {
-    if let Some(explicit) = std::env::var_os("MOTO_SERVER_BIN") {
-        return Some(PathBuf::from(explicit));
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/cache/venv/bin/moto_server");
-    if venv.is_file() {
-        return Some(venv);
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("moto_server"))
-            .find(|candidate| candidate.is_file())
-    });
-    if on_path.is_none() {
-        unavailable(
-            "moto_server not found (run `bash .ci/install-moto.sh`, or set MOTO_SERVER_BIN)",
-        );
-    }
-    on_path
-}
 
 fn archive(moto: &Moto, lock_mode: ObjectLockMode, retention_days: u32) -> ArchiveSink {
     ArchiveSink::S3(S3Archive::new(S3Settings {

@@ -28,6 +28,39 @@ pub fn engine_id() -> String {
     )
 }
 
+/// True when `holder` (an [`engine_id`]) names a process on this host that
+/// no longer runs: it was killed or crashed, so its lease can be taken at
+/// once instead of after the staleness limit. False whenever that cannot be
+/// told for sure (another host, an id in another form, no `/proc`): the
+/// caller then waits for the heartbeat to go stale, the safe side.
+pub fn holder_gone(holder: &str) -> bool {
+    let mut parts = holder.rsplitn(3, ':');
+    let (Some(_random), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    host == hostname() && pid != std::process::id() && process_gone(pid)
+}
+
+/// Linux: no `/proc/<pid>`, or only its zombie (dead, not yet reaped).
+#[cfg(target_os = "linux")]
+fn process_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name, which may hold spaces.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_gone(_pid: u32) -> bool {
+    false
+}
+
 fn hostname() -> String {
     let from_file = |p: &str| std::fs::read_to_string(p).ok();
     from_file("/proc/sys/kernel/hostname")
@@ -137,5 +170,33 @@ pub fn heartbeat_age(heartbeat_at: chrono::DateTime<Utc>, now: chrono::DateTime<
         format!("{}s in the future (clock skew?)", -secs)
     } else {
         format!("{secs}s ago")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_local_holder_is_gone_and_nothing_else_is() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let id = format!("{}:{}:0000abcd", hostname(), child.id());
+        assert!(!holder_gone(&id), "a running process holds its lease");
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+        if cfg!(target_os = "linux") {
+            assert!(holder_gone(&id), "a killed process is gone");
+        }
+        let elsewhere = format!("another-host.example:{}:0000abcd", child.id());
+        assert!(
+            !holder_gone(&elsewhere),
+            "another host's process cannot be checked"
+        );
+        assert!(!holder_gone(&engine_id()), "we are not gone");
+        assert!(!holder_gone("not an engine id"));
+        assert!(!holder_gone(&format!("{}:pid:0000abcd", hostname())));
     }
 }

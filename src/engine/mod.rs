@@ -39,7 +39,9 @@ pub use bus::{CoveredWindow, EngineCommand, EngineEvent, FindingCounts};
 pub use clock::{EngineClock, TokioClock, WallClock};
 pub use health::{CheckHealth, HealthSnapshot};
 pub use intake::{Freshness, Intake, IntakeError, IntakeFuture, NoIntake};
-pub use lease::{DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, engine_id};
+pub use lease::{
+    DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, engine_id, heartbeat_age, holder_gone,
+};
 pub use poll_intake::PollIntake;
 pub use store_access::{StoreHandle, StoreTaskError};
 

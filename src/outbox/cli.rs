@@ -8,19 +8,14 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use clap::{Subcommand, ValueEnum};
 
-use super::{OutboxWorker, RunMode, WorkerSettings, preview};
+use super::{DeliveryLease, OutboxWorker, RunMode, WorkerSettings, preview};
 use crate::config::Config;
-use crate::engine::{StoreHandle, WallClock};
+use crate::engine::{EngineClock, StoreHandle, WallClock};
 use crate::paths::Paths;
 use crate::sanitize::{sanitize, sanitize_multiline, sanitize_with_limit};
 use crate::secrets::Resolver;
 use crate::sinks::Sinks;
 use crate::store::{OutboxFilter, OutboxItem, OutboxState, Store};
-
-/// A claim older than this is taken to be a worker that died: `deliver`
-/// requeues it. Long enough that a daemon's delivery in progress (bounded by
-/// the HTTP timeouts and retries) is not taken from it.
-const STALE_CLAIM: chrono::Duration = chrono::Duration::minutes(10);
 
 /// A preview longer than this (a page of megabytes of attacker text) is cut.
 const PREVIEW_MAX_CHARS: usize = 1 << 20;
@@ -52,6 +47,9 @@ pub enum OutboxCommand {
     Drop { id: i64 },
     /// Deliver queued requests now (without the daemon); waits through
     /// retries until every request is delivered or dead, unless --once.
+    /// Holds the engine lease meanwhile, so it refuses to run beside a
+    /// daemon or console (they deliver themselves), and requeues deliveries
+    /// a stopped process left in flight.
     Deliver {
         /// One attempt for each request due now, then exit.
         #[arg(long)]
@@ -229,20 +227,29 @@ fn deliver(paths: &Paths, once: bool) -> Result<ExitCode> {
     let store = open_store(paths)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let summary = runtime.block_on(async {
+        let store = StoreHandle::new(store);
+        let clock: Arc<dyn EngineClock> = Arc::new(WallClock);
+        let lease = DeliveryLease::acquire(&store, Arc::clone(&clock)).await?;
         let worker = OutboxWorker::new(
-            StoreHandle::new(store),
+            store,
             Arc::new(sinks),
             WorkerSettings::from_config(&config.outbox),
-            Arc::new(WallClock),
+            Arc::clone(&clock),
         );
-        worker.recover(Utc::now() - STALE_CLAIM).await?;
-        worker
-            .run(if once {
-                RunMode::Once
-            } else {
-                RunMode::UntilIdle
-            })
-            .await
+        let delivered = async {
+            // We hold the lease: whatever is in flight was cut off by a stop.
+            worker.recover(clock.now()).await?;
+            worker
+                .run(if once {
+                    RunMode::Once
+                } else {
+                    RunMode::UntilIdle
+                })
+                .await
+        }
+        .await;
+        lease.release().await?;
+        Ok::<_, anyhow::Error>(delivered?)
     })?;
     println!(
         "Delivered {} ({} found already done), retrying {}, dead {}, waiting for config {}.",

@@ -3,10 +3,13 @@
 //! and `soc-tui outbox`.
 
 pub mod backoff;
+mod blocks;
 pub mod cli;
 pub mod fault;
+pub mod lease;
 pub mod preview;
 mod worker;
 
 pub use backoff::Backoff;
+pub use lease::{DeliveryLease, DeliveryLeaseError};
 pub use worker::{OutboxWorker, RunMode, RunSummary, WorkerError, WorkerSettings, configured};

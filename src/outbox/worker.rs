@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
 
 use super::backoff::Backoff;
+use super::blocks;
 use super::fault::{self, FaultPoint};
 use crate::config::OutboxConfig;
 use crate::detect::Finding;
@@ -158,9 +159,13 @@ impl OutboxWorker {
         Ok(n)
     }
 
-    /// Delivers due rows until `mode` says stop.
+    /// Delivers due rows until `mode` says stop. Rate-limit blocks recorded
+    /// before a restart are waited out; new ones are recorded as they come.
     pub async fn run(&self, mode: RunMode) -> Result<RunSummary, WorkerError> {
         let inner = &self.inner;
+        blocks::restore(&inner.store, &inner.sinks, inner.clock.now()).await?;
+        // Aborted when dropped, at the end of the run.
+        let _recording_blocks = blocks::persist(&inner.store, &inner.sinks);
         let sinks = configured(&inner.sinks);
         let mut summary = RunSummary {
             waiting_unconfigured: self.note_unconfigured().await?,
@@ -181,8 +186,15 @@ impl OutboxWorker {
                 RunMode::Once => once_until,
                 _ => inner.clock.now(),
             };
+            // A service that asked us to wait gets no new claims meanwhile:
+            // its rows would only hold worker slots other sinks can use.
+            // (`Once` gives every due row its attempt; those wait in place.)
+            let (open, block_ends) = match mode {
+                RunMode::Once => (sinks.clone(), None),
+                _ => blocks::open_sinks(&sinks, &inner.sinks, due_by),
+            };
             let claimed = if free > 0 {
-                let list = sinks.clone();
+                let list = open.clone();
                 inner
                     .store
                     .call(move |s| s.claim_due(due_by, free, &list))
@@ -200,7 +212,7 @@ impl OutboxWorker {
             let wait = if tasks.len() >= inner.settings.concurrency {
                 inner.settings.idle_poll
             } else {
-                let list = sinks.clone();
+                let list = open.clone();
                 let next = inner.store.call(move |s| s.next_due(&list)).await??;
                 match (&mode, next) {
                     (RunMode::Once, _) | (RunMode::UntilIdle, None) if tasks.is_empty() => {
@@ -215,6 +227,10 @@ impl OutboxWorker {
                         .min(inner.settings.idle_poll),
                     (_, None) => inner.settings.idle_poll,
                 }
+            };
+            let wait = match block_ends {
+                Some(end) => wait.min((end - inner.clock.now()).to_std().unwrap_or(Duration::ZERO)),
+                None => wait,
             };
             let stop = async {
                 match shutdown.as_mut() {
@@ -239,6 +255,7 @@ impl OutboxWorker {
         while let Some(joined) = tasks.join_next().await {
             count(&mut summary, joined);
         }
+        blocks::flush(&inner.store, &inner.sinks).await;
         self.publish_counts().await;
         Ok(summary)
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::secrets::Resolver;
+use crate::sources::http::RateLimitState;
 
 use super::archive::ArchiveSink;
 use super::confluence::ConfluenceSink;
@@ -36,6 +37,25 @@ impl Sinks {
             archive: ArchiveSink::from_config(&config.s3, &config.http, resolver, data_dir)?,
             confluence: ConfluenceSink::from_config(&config.confluence, &config.http, resolver)?,
         })
+    }
+
+    /// The rate-limit state of each configured remote sink: the outbox
+    /// keeps their blocks across restarts.
+    pub fn rate_limits(&self) -> Vec<(SinkKind, RateLimitState)> {
+        let mut states = Vec::new();
+        if let Some(linear) = &self.linear {
+            states.push((SinkKind::Linear, linear.rate_limit().clone()));
+        }
+        if let Some(pagerduty) = &self.pagerduty {
+            states.push((SinkKind::PagerDuty, pagerduty.rate_limit().clone()));
+        }
+        if let Some(archive) = self.archive.rate_limit() {
+            states.push((SinkKind::Archive, archive.clone()));
+        }
+        if let Some(confluence) = &self.confluence {
+            states.push((SinkKind::Confluence, confluence.rate_limit().clone()));
+        }
+        states
     }
 
     fn route(&self, kind: SinkKind) -> Result<&dyn Sink, SinkError> {

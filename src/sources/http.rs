@@ -26,7 +26,7 @@ use url::Url;
 pub use clock::{Clock, SleepFuture, SystemClock};
 pub use envelope::{MAX_ERROR_BODY_BYTES, MAX_MESSAGE_CHARS};
 pub use error::{HttpError, RequestContext, is_transient_status};
-pub use limit_headers::CLOUDFLARE_429_BLOCK;
+pub use limit_headers::{CLOUDFLARE_429_BLOCK, parse_retry_after};
 pub use policy::HttpPolicy;
 pub use rate_limit::{RateLimitSnapshot, RateLimitState};
 pub use service::Service;

@@ -68,6 +68,29 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// Takes the lease from `gone`, a holder known to have died (see
+    /// `engine::holder_gone`), without waiting for its heartbeat to go
+    /// stale. False when `gone` no longer holds it (someone was faster).
+    pub fn take_over_lease(
+        &mut self,
+        gone: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        const OP: &str = "taking over the engine lease";
+        check_holder(&self.path, OP, gone)?;
+        check_holder(&self.path, OP, holder)?;
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE engine_lease SET holder = ?2, acquired_at = ?3, heartbeat_at = ?3
+                 WHERE id = 1 AND holder = ?1",
+            )
+            .and_then(|mut s| s.execute(params![gone, holder, to_ms(now)]))
+            .map_err(sql_err(&self.path, OP))?;
+        Ok(changed == 1)
+    }
+
     /// Gives the lease up if `holder` has it, so the next engine need not
     /// wait for it to go stale. False when `holder` did not hold it.
     pub fn release_lease(&mut self, holder: &str) -> Result<bool> {
@@ -126,4 +149,29 @@ fn check_holder(path: &str, operation: &'static str, holder: &str) -> Result<()>
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_is_taken_over_only_from_the_named_holder() {
+        let mut store = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        assert!(
+            store
+                .try_acquire_lease("h:1:a", now, Duration::seconds(60))
+                .unwrap()
+        );
+        assert!(!store.take_over_lease("h:2:b", "h:3:c", now).unwrap());
+        assert_eq!(store.lease().unwrap().unwrap().holder, "h:1:a");
+        assert!(store.take_over_lease("h:1:a", "h:3:c", now).unwrap());
+        let lease = store.lease().unwrap().unwrap();
+        assert_eq!(
+            (lease.holder.as_str(), lease.heartbeat_at),
+            ("h:3:c", lease.acquired_at)
+        );
+        assert!(store.take_over_lease("", "h:4:d", now).is_err());
+    }
 }

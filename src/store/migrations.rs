@@ -282,12 +282,22 @@ CREATE TABLE workflow_modes (
 ) WITHOUT ROWID;
 ";
 
+/// Version 6: rate-limit blocks per sink (a 429's `Retry-After`), kept so
+/// a restarted process does not call a service that asked to be left alone.
+const V6_SINK_BLOCKS: &str = "
+CREATE TABLE sink_blocks (
+    sink          TEXT    PRIMARY KEY NOT NULL,
+    blocked_until INTEGER NOT NULL -- unix ms, rounded up
+) WITHOUT ROWID;
+";
+
 const MIGRATIONS: &[&str] = &[
     V1_EVENTS_AGGREGATES_CHECKPOINTS,
     V2_TOKEN_SCOPES,
     V3_FINDINGS_OUTBOX_ENGINE,
     V4_INVESTIGATIONS,
     V5_WORKFLOW_MODES,
+    V6_SINK_BLOCKS,
 ];
 
 /// The schema version this binary writes.

@@ -38,6 +38,7 @@ mod outbox;
 mod outbox_claims;
 mod outbox_requests;
 mod rebuild;
+mod sink_blocks;
 mod token_scopes;
 mod triage;
 mod webhook_deliveries;

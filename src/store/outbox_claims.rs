@@ -15,6 +15,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::analyst_log::insert_log_entry;
 use super::outbox::{ITEM_COLUMNS, RawItem};
+use super::sink_blocks::to_ms_ceil;
 use super::{NewLogEntry, OutboxItem, OutboxState, Result, Sink, Store, StoreError, from_ms};
 use super::{sql_err, to_count, to_ms};
 
@@ -111,7 +112,8 @@ impl Store {
         )
     }
 
-    /// A transient failure: `in_flight -> queued`, due at `next_attempt_at`.
+    /// A transient failure: `in_flight -> queued`, due at `next_attempt_at`
+    /// (rounded up to the millisecond: a `Retry-After` is never cut short).
     pub fn mark_retry(
         &mut self,
         id: i64,
@@ -122,7 +124,7 @@ impl Store {
         self.finish_attempt(
             "scheduling an outbox retry",
             "state = 'queued', next_attempt_at = ?2, last_error = ?3, updated_at = ?4",
-            params![id, to_ms(next_attempt_at), error, to_ms(now)],
+            params![id, to_ms_ceil(next_attempt_at), error, to_ms(now)],
         )
     }
 

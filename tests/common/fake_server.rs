@@ -232,7 +232,7 @@ fn answer(
     })
 }
 
-async fn read_request(stream: &mut TcpStream) -> Option<Received> {
+pub(super) async fn read_request(stream: &mut TcpStream) -> Option<Received> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {

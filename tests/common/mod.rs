@@ -4,6 +4,8 @@
 
 pub mod audit_fake;
 pub mod fake_server;
+pub mod fault_proxy;
+pub mod moto;
 pub mod prism;
 pub mod spec_patch;
 pub mod virtual_clock;

@@ -9,6 +9,7 @@
 
 mod local_dir;
 mod s3;
+mod s3_calls;
 
 use std::path::PathBuf;
 
@@ -18,6 +19,7 @@ use serde_json::value::RawValue;
 
 use crate::config::{HttpConfig, S3Config};
 use crate::secrets::Resolver;
+use crate::sources::http::RateLimitState;
 
 use super::idempotency::{ContentDigest, content_digest, key_segment};
 use super::request::{ArchiveMetadata, DeliveryRequest};
@@ -53,6 +55,16 @@ impl ArchiveSink {
                 data_dir.join(LOCAL_ARCHIVE_DIR),
                 &config.prefix,
             ))),
+        }
+    }
+}
+
+impl ArchiveSink {
+    /// S3's rate-limit block; a local directory has none.
+    pub fn rate_limit(&self) -> Option<&RateLimitState> {
+        match self {
+            ArchiveSink::S3(s3) => Some(s3.rate_limit()),
+            ArchiveSink::Local(_) => None,
         }
     }
 }

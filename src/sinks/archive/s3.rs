@@ -13,7 +13,6 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ObjectLockMode as SdkLockMode;
 use aws_smithy_http_client::proxy::ProxyConfig;
@@ -28,6 +27,8 @@ use crate::sinks::idempotency::content_digest;
 use super::super::preview::{Preview, PreviewStep, REDACTED};
 use super::super::{Delivered, SinkError, SinkKind, SinkSetupError};
 use super::ArchiveObject;
+use super::s3_calls::{S3Calls, classify, http_status};
+use crate::sources::http::RateLimitState;
 
 /// Everything the S3 archive needs, resolved from config and keychain.
 pub struct S3Settings {
@@ -85,6 +86,7 @@ pub struct S3Archive {
     path_style: bool,
     prefix: String,
     lock: Option<(SdkLockMode, u32)>,
+    calls: S3Calls,
 }
 
 impl S3Archive {
@@ -108,7 +110,8 @@ impl S3Archive {
                     .operation_attempt_timeout(settings.request_timeout)
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_retries + 1))
+            // Retries are the archive's own (see `s3_calls`).
+            .retry_config(RetryConfig::standard().with_max_attempts(1))
             // We send Content-MD5 ourselves; no extra trailing checksums.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired);
         if let Some(endpoint) = &settings.endpoint {
@@ -127,7 +130,14 @@ impl S3Archive {
             path_style: settings.path_style,
             prefix: settings.prefix,
             lock,
+            calls: S3Calls::new(settings.max_retries),
         }
+    }
+
+    /// The block a throttled answer put in place (every archive call waits
+    /// it out), for the engine and for carrying it across restarts.
+    pub fn rate_limit(&self) -> &RateLimitState {
+        self.calls.rate_limit()
     }
 
     /// The SDK client, for administrative calls (bucket setup in tests,
@@ -159,21 +169,31 @@ impl S3Archive {
     }
 
     pub(super) async fn put(&self, object: &ArchiveObject) -> Result<Delivered, SinkError> {
-        let mut put = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(&object.key)
-            .body(ByteStream::from(object.body.clone()))
-            .content_type("application/json")
-            .content_md5(&object.digest.md5_base64)
-            .if_none_match("*");
-        if let Some((mode, until)) = self.retain_until(Utc::now()) {
-            put = put.object_lock_mode(mode).object_lock_retain_until_date(
-                aws_sdk_s3::primitives::DateTime::from_secs(until.timestamp()),
-            );
-        }
-        match put.send().await {
+        // One retention date for every attempt of this delivery.
+        let lock = self.retain_until(Utc::now());
+        let sent = self
+            .calls
+            .run("PutObject", || {
+                let mut put = self
+                    .client
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(&object.key)
+                    .body(ByteStream::from(object.body.clone()))
+                    .content_type("application/json")
+                    .content_md5(&object.digest.md5_base64)
+                    .if_none_match("*");
+                if let Some((mode, until)) = &lock {
+                    put = put
+                        .object_lock_mode(mode.clone())
+                        .object_lock_retain_until_date(
+                            aws_sdk_s3::primitives::DateTime::from_secs(until.timestamp()),
+                        );
+                }
+                put.send()
+            })
+            .await?;
+        match sent {
             Ok(output) => Ok(Delivered::created(self.remote_id(&object.key), None)
                 .with_note(output.version_id().map(|v| format!("version {v}")))),
             Err(error) if http_status(&error) == Some(412) => self.existing(object).await,
@@ -185,24 +205,30 @@ impl S3Archive {
     /// conflict otherwise (the archive never overwrites).
     async fn existing(&self, object: &ArchiveObject) -> Result<Delivered, SinkError> {
         let head = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(&object.key)
-            .send()
-            .await
+            .calls
+            .run("HeadObject", || {
+                self.client
+                    .head_object()
+                    .bucket(&self.bucket)
+                    .key(&object.key)
+                    .send()
+            })
+            .await?
             .map_err(|e| classify("HeadObject", &object.key, &e))?;
         let etag = head.e_tag().unwrap_or_default().trim_matches('"');
         // The ETag is the MD5 only for single-part uploads without SSE-KMS;
         // otherwise compare the bytes themselves.
         let same = etag.eq_ignore_ascii_case(&object.digest.md5_hex) || {
             let stored = self
-                .client
-                .get_object()
-                .bucket(&self.bucket)
-                .key(&object.key)
-                .send()
-                .await
+                .calls
+                .run("GetObject", || {
+                    self.client
+                        .get_object()
+                        .bucket(&self.bucket)
+                        .key(&object.key)
+                        .send()
+                })
+                .await?
                 .map_err(|e| classify("GetObject", &object.key, &e))?;
             let bytes = stored.body.collect().await.map_err(|e| {
                 SinkError::transient(
@@ -287,51 +313,4 @@ fn http_client(proxy: Option<&str>) -> aws_sdk_s3::config::SharedHttpClient {
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build()
     })
-}
-
-fn http_status<E, R>(error: &SdkError<E, R>) -> Option<u16>
-where
-    R: HttpStatus,
-{
-    error.raw_response().map(HttpStatus::status_code)
-}
-
-trait HttpStatus {
-    fn status_code(&self) -> u16;
-}
-
-impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
-    fn status_code(&self) -> u16 {
-        self.status().as_u16()
-    }
-}
-
-/// 4xx other than 408/409/429 are permanent (wrong credentials, missing
-/// bucket, lock not enabled on the bucket); everything else may pass.
-fn classify<E, R>(operation: &str, key: &str, error: &SdkError<E, R>) -> SinkError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: HttpStatus + std::fmt::Debug,
-{
-    let code = error.code().unwrap_or("");
-    let message = format!(
-        "{operation} {key}: {}",
-        crate::sanitize::sanitize_with_limit(&DisplayErrorContext(error).to_string(), 500)
-    );
-    let permanent = match error {
-        SdkError::ConstructionFailure(_) => true,
-        SdkError::ServiceError(_) => match http_status(error) {
-            Some(status) => {
-                (400..500).contains(&status) && !matches!(status, 408 | 409 | 429)
-                    || matches!(status, 501 | 505)
-            }
-            None => !code.is_empty() && code != "SlowDown",
-        },
-        _ => false,
-    };
-    if permanent {
-        SinkError::permanent(SinkKind::Archive, message)
-    } else {
-        SinkError::transient(SinkKind::Archive, message)
-    }
 }

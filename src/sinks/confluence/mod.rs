@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::config::{ConfluenceConfig, HttpConfig};
 use crate::secrets::{Credential, Resolver, Secret};
-use crate::sources::http::{HttpClient, Service};
+use crate::sources::http::{HttpClient, RateLimitState, Service};
 
 use super::call::{Call, Credentials};
 use super::request::DeliveryRequest;
@@ -52,6 +52,11 @@ pub struct ConfluenceTarget {
 }
 
 impl ConfluenceSink {
+    /// The service's rate-limit state (blocks after a 429), shared by every call.
+    pub fn rate_limit(&self) -> &RateLimitState {
+        self.client.rate_limit()
+    }
+
     /// `client`'s base is the v2 API root.
     pub fn new(client: HttpClient, target: ConfluenceTarget, token: Secret) -> ConfluenceSink {
         ConfluenceSink {

@@ -15,7 +15,7 @@ use url::Url;
 use crate::config::{HttpConfig, LinearConfig, LinearLabels, LinearPriorities};
 use crate::detect::finding::Workflow;
 use crate::secrets::{Credential, Resolver, Secret};
-use crate::sources::http::{HttpClient, HttpError, Service};
+use crate::sources::http::{HttpClient, HttpError, RateLimitState, Service};
 
 use super::call::{Auth, Call, Credentials};
 use super::idempotency::{IdPurpose, derived_uuid};
@@ -51,6 +51,11 @@ struct Target {
 }
 
 impl LinearSink {
+    /// The service's rate-limit state (blocks after a 429), shared by every call.
+    pub fn rate_limit(&self) -> &RateLimitState {
+        self.client.rate_limit()
+    }
+
     /// `client`'s base is the GraphQL endpoint (`https://api.linear.app/graphql`).
     pub fn new(client: HttpClient, team_id: impl Into<String>, api_key: Secret) -> LinearSink {
         LinearSink {

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::config::{HttpConfig, PagerDutyConfig, PagerDutySeverities};
 use crate::secrets::{Credential, Resolver, Secret};
-use crate::sources::http::{HttpClient, HttpError, Service};
+use crate::sources::http::{HttpClient, HttpError, RateLimitState, Service};
 
 use super::call::{Call, Credentials};
 use super::preview::REDACTED;
@@ -41,6 +41,11 @@ enum Mode {
 }
 
 impl PagerDutySink {
+    /// The service's rate-limit state (blocks after a 429), shared by every call.
+    pub fn rate_limit(&self) -> &RateLimitState {
+        self.client.rate_limit()
+    }
+
     /// Events API v2; `client`'s base is the events root (`https://events.pagerduty.com/v2`).
     pub fn events(client: HttpClient, routing_key: Secret) -> PagerDutySink {
         PagerDutySink {

@@ -38,7 +38,7 @@ impl LimitHeaders {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let number = |name: &str| text(name).and_then(|v| v.trim().parse::<u64>().ok());
         let mut parsed = LimitHeaders {
-            retry_after: text(RETRY_AFTER.as_str()).and_then(|v| retry_after(v, now)),
+            retry_after: text(RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(v, now)),
             ..LimitHeaders::default()
         };
         match service {
@@ -97,7 +97,8 @@ impl LimitHeaders {
     }
 }
 
-fn retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+/// A `Retry-After` value: delay-seconds or an HTTP-date, relative to `now`.
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     seconds(value).or_else(|| {
         DateTime::parse_from_rfc2822(value.trim())
             .ok()

@@ -109,6 +109,16 @@ impl RateLimitState {
         });
     }
 
+    /// Puts back a block recorded before a restart (the outbox keeps them in
+    /// the store): requests wait it out as if the 429 had just come.
+    pub fn restore_block(&self, until: DateTime<Utc>) {
+        self.tx.send_if_modified(|state| {
+            let before = state.blocked_until;
+            extend_block(state, until);
+            state.blocked_until != before
+        });
+    }
+
     pub(crate) fn record_rate_limit_wait(&self, waited: Duration) {
         self.tx.send_modify(|state| {
             state.rate_limit_waits += 1;
@@ -149,6 +159,23 @@ mod tests {
         assert_eq!(snap.last_429_at, Some(at(1)));
         assert_eq!(snap.blocked_for(at(100)), Some(Duration::from_secs(200)));
         assert_eq!(snap.blocked_for(at(300)), None);
+    }
+
+    #[test]
+    fn a_restored_block_holds_and_never_shortens_one_in_force() {
+        let state = RateLimitState::new(Service::Linear);
+        state.restore_block(at(30));
+        assert_eq!(
+            state.snapshot().blocked_for(at(10)),
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(
+            state.snapshot().last_429_at,
+            None,
+            "no 429 was seen by this process"
+        );
+        state.restore_block(at(5));
+        assert_eq!(state.snapshot().blocked_until, Some(at(30)));
     }
 
     #[test]
