@@ -11,6 +11,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::bus::EngineEvent;
 use super::scheduler::Shared;
+use crate::store::{Lease, Store, StoreError};
 
 /// How often the holder refreshes its heartbeat.
 pub const DEFAULT_HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
@@ -26,6 +27,32 @@ pub fn engine_id() -> String {
         std::process::id(),
         fastrand::u32(..)
     )
+}
+
+/// Takes the lease for `id` if it is free, stale, or held by a process of
+/// this host that is gone ([`holder_gone`]). Returns whether `id` holds it
+/// now, and otherwise the lease in force (who to name in the refusal).
+pub fn acquire_lease(
+    store: &mut Store,
+    id: &str,
+    now: chrono::DateTime<Utc>,
+    stale_after: chrono::Duration,
+) -> Result<(bool, Option<Lease>), StoreError> {
+    if store.try_acquire_lease(id, now, stale_after)? {
+        return Ok((true, None));
+    }
+    match store.lease()? {
+        Some(lease) if holder_gone(&lease.holder) => {
+            if store.take_over_lease(&lease.holder, id, now)? {
+                tracing::warn!(previous = %lease.holder, "took the lease of a process that is gone");
+                Ok((true, None))
+            } else {
+                // Someone else was faster: they hold it now.
+                Ok((false, store.lease()?))
+            }
+        }
+        other => Ok((false, other)),
+    }
 }
 
 /// True when `holder` (an [`engine_id`]) names a process on this host that
@@ -104,7 +131,7 @@ pub(super) async fn keep_lease(shared: Arc<Shared>) {
                 let ok = if held {
                     store.heartbeat_lease(&id, now)?
                 } else {
-                    store.try_acquire_lease(&id, now, stale_after)?
+                    acquire_lease(store, &id, now, stale_after)?.0
                 };
                 Ok::<_, crate::store::StoreError>((ok, store.lease()?))
             })
@@ -198,5 +225,33 @@ mod tests {
         assert!(!holder_gone(&engine_id()), "we are not gone");
         assert!(!holder_gone("not an engine id"));
         assert!(!holder_gone(&format!("{}:pid:0000abcd", hostname())));
+    }
+
+    #[test]
+    fn the_lease_of_a_dead_local_process_is_taken_at_once_a_live_one_is_not() {
+        let now = Utc::now();
+        let stale = chrono::Duration::seconds(60);
+        let mut store = Store::open_in_memory().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let crashed = format!("{}:{}:0000abcd", hostname(), child.id());
+        assert!(store.try_acquire_lease(&crashed, now, stale).unwrap());
+
+        // Its heartbeat is fresh and it runs: we wait, and are told who holds it.
+        let (taken, held_by) = acquire_lease(&mut store, &engine_id(), now, stale).unwrap();
+        assert!(!taken);
+        assert_eq!(held_by.map(|l| l.holder), Some(crashed.clone()));
+
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+        if cfg!(target_os = "linux") {
+            // Killed: its fresh heartbeat no longer makes us wait a minute.
+            let us = engine_id();
+            let (taken, _) = acquire_lease(&mut store, &us, now, stale).unwrap();
+            assert!(taken);
+            assert_eq!(store.lease().unwrap().map(|l| l.holder), Some(us));
+        }
     }
 }

@@ -40,7 +40,8 @@ pub use clock::{EngineClock, TokioClock, WallClock};
 pub use health::{CheckHealth, HealthSnapshot};
 pub use intake::{Freshness, Intake, IntakeError, IntakeFuture, NoIntake};
 pub use lease::{
-    DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, engine_id, heartbeat_age, holder_gone,
+    DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, acquire_lease, engine_id, heartbeat_age,
+    holder_gone,
 };
 pub use poll_intake::PollIntake;
 pub use store_access::{StoreHandle, StoreTaskError};
@@ -169,7 +170,8 @@ pub enum EngineError {
     StoreTask(#[from] StoreTaskError),
     #[error(
         "another engine is running the scheduled checks on {store}: held by {} (last heartbeat {}); \
-         stop it first, or if it crashed, start again after its lease goes stale ({}s without a heartbeat)",
+         stop it first (a crashed process on this host is taken over at once; on another host, \
+         start again once its lease goes stale, {}s without a heartbeat)",
         lease.holder, age, stale_after.as_secs()
     )]
     LeaseHeld {
@@ -221,10 +223,7 @@ impl Engine {
             lease::chrono_duration(options.stale_after),
         );
         let (acquired, holder) = store
-            .call(move |s| {
-                let acquired = s.try_acquire_lease(&id, now, stale_after)?;
-                Ok::<_, StoreError>((acquired, s.lease()?))
-            })
+            .call(move |s| lease::acquire_lease(s, &id, now, stale_after))
             .await??;
         if !acquired && options.lease == LeaseMode::Exclusive {
             let lease = holder.unwrap_or(Lease {

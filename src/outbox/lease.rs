@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::engine::{
     DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, EngineClock, StoreHandle, StoreTaskError,
-    engine_id, heartbeat_age, holder_gone,
+    acquire_lease, engine_id, heartbeat_age,
 };
 use crate::store::{Lease, StoreError};
 
@@ -20,8 +20,9 @@ use crate::store::{Lease, StoreError};
 pub enum DeliveryLeaseError {
     #[error(
         "a soc-tui engine (daemon or console) holds the lease on {store} and delivers the outbox \
-         itself: held by {holder} (last heartbeat {age}); stop it first, or if it crashed, run \
-         again once its lease goes stale ({stale}s without a heartbeat)"
+         itself: held by {holder} (last heartbeat {age}); stop it first (a crashed process on \
+         this host is taken over at once; on another host, run again once its lease goes stale, \
+         {stale}s without a heartbeat)"
     )]
     Held {
         store: String,
@@ -55,22 +56,7 @@ impl DeliveryLease {
             chrono::Duration::from_std(DEFAULT_STALE_AFTER).unwrap_or(chrono::Duration::MAX);
         let id = holder.clone();
         let (acquired, current) = store
-            .call(move |s| {
-                if s.try_acquire_lease(&id, now, stale)? {
-                    return Ok::<_, StoreError>((true, None));
-                }
-                match s.lease()? {
-                    Some(lease) if holder_gone(&lease.holder) => {
-                        let taken = s.take_over_lease(&lease.holder, &id, now)?;
-                        if taken {
-                            tracing::warn!(previous = %lease.holder,
-                                "outbox: took the lease of a process that is gone");
-                        }
-                        Ok((taken, Some(lease)))
-                    }
-                    other => Ok((false, other)),
-                }
-            })
+            .call(move |s| acquire_lease(s, &id, now, stale))
             .await??;
         if !acquired {
             let lease = current.unwrap_or(Lease {
