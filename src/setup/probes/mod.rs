@@ -70,34 +70,44 @@ pub fn plan(
 }
 
 /// Runs every probe concurrently; results come back in plan order. Works
-/// from any thread, inside a runtime or not: the probes get their own
-/// runtime on a thread of their own.
+/// from any thread, inside a runtime or not (see [`block_on_private`]).
 pub fn run(plans: Vec<Plan>) -> Vec<Check> {
+    block_on_private(run_async(plans)).unwrap_or_else(|error| {
+        vec![Check::new(
+            "doctor",
+            "-",
+            Status::Failed,
+            format!("the probes could not run: {error}; see the log"),
+        )]
+    })
+}
+
+/// Why [`block_on_private`] has no result.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivateRuntimeError {
+    #[error("cannot start an async runtime: {0}")]
+    Start(#[source] std::io::Error),
+    #[error("the task panicked")]
+    Panicked,
+}
+
+/// Runs `future` to completion on a runtime of its own, on a thread of its
+/// own: blocking on it is then safe from any thread, inside a runtime or not
+/// (the console calls the wizard from within its own).
+pub fn block_on_private<T: Send>(
+    future: impl Future<Output = T> + Send,
+) -> Result<T, PrivateRuntimeError> {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                match tokio::runtime::Builder::new_current_thread()
+                tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                {
-                    Ok(runtime) => runtime.block_on(run_async(plans)),
-                    Err(err) => vec![Check::new(
-                        "doctor",
-                        "-",
-                        Status::Failed,
-                        format!("cannot start the async runtime for the probes: {err}"),
-                    )],
-                }
+                    .map(|runtime| runtime.block_on(future))
+                    .map_err(PrivateRuntimeError::Start)
             })
             .join()
-            .unwrap_or_else(|_| {
-                vec![Check::new(
-                    "doctor",
-                    "-",
-                    Status::Failed,
-                    "a probe panicked; see the log",
-                )]
-            })
+            .unwrap_or(Err(PrivateRuntimeError::Panicked))
     })
 }
 
@@ -227,7 +237,7 @@ mod tests {
     #[test]
     fn an_empty_config_settles_every_service_without_a_request() {
         let env = |_: &str| None;
-        let keychain = NoKeychain;
+        let keychain = crate::secrets::MemoryKeychain::default();
         let resolver = Resolver::new(&env, &keychain);
         let dir = tempfile::tempdir().unwrap();
         let plans = plan(&Config::default(), &resolver, dir.path(), dir.path());
@@ -262,41 +272,5 @@ mod tests {
         let archive = checks.iter().find(|c| c.service == "archive").unwrap();
         assert_eq!(archive.status, Status::Ok, "{archive:?}");
         assert!(archive.detail.contains("writable"), "{archive:?}");
-    }
-
-    struct NoKeychain;
-
-    impl crate::secrets::Keychain for NoKeychain {
-        fn backend(&self) -> &'static str {
-            "none"
-        }
-        fn availability(&self) -> Result<(), String> {
-            Err("test: none".into())
-        }
-        fn read(
-            &self,
-            credential: Credential,
-        ) -> Result<Option<Secret>, crate::secrets::SecretsError> {
-            Err(crate::secrets::SecretsError::KeychainUnavailable {
-                credential,
-                reason: "test: none".into(),
-            })
-        }
-        fn write(
-            &self,
-            credential: Credential,
-            _: &Secret,
-        ) -> Result<(), crate::secrets::SecretsError> {
-            Err(crate::secrets::SecretsError::KeychainUnavailable {
-                credential,
-                reason: "test: none".into(),
-            })
-        }
-        fn delete(&self, credential: Credential) -> Result<bool, crate::secrets::SecretsError> {
-            Err(crate::secrets::SecretsError::KeychainUnavailable {
-                credential,
-                reason: "test: none".into(),
-            })
-        }
     }
 }

@@ -260,19 +260,9 @@ fn team_id_of(
     };
     let timeout = probes::probe_timeout(&s.config.http);
     let lookup = async { tokio::time::timeout(timeout, probes::linear::teams(&http, key)).await };
-    let found = std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map(|runtime| runtime.block_on(lookup))
-            })
-            .join()
-    });
-    let teams = match found {
-        Ok(Ok(Ok(Ok(teams)))) => teams,
-        Ok(Ok(Ok(Err(error)))) => {
+    let teams = match probes::block_on_private(lookup) {
+        Ok(Ok(Ok(teams))) => teams,
+        Ok(Ok(Err(error))) => {
             let check = probes::linear::failed(&http, format!("team {team_key}"), &error);
             s.say(&format!("  cannot list the teams: {}", check.detail))?;
             if let Some(fix) = check.fix {
@@ -280,18 +270,18 @@ fn team_id_of(
             }
             return Ok(None);
         }
-        Ok(Ok(Err(_elapsed))) => {
+        Ok(Err(_elapsed)) => {
             s.say(&format!(
                 "  Linear did not answer within {}s",
                 timeout.as_secs()
             ))?;
             return Ok(None);
         }
-        Ok(Err(error)) => {
+        Err(error @ probes::PrivateRuntimeError::Start(_)) => {
             s.say(&format!("  cannot start the lookup: {error}"))?;
             return Ok(None);
         }
-        Err(_) => {
+        Err(probes::PrivateRuntimeError::Panicked) => {
             s.say("  the team lookup failed; give the team's UUID instead")?;
             return Ok(None);
         }
