@@ -72,11 +72,7 @@ pub fn cloudflare(s: &mut Session<'_>) -> Step {
                 edits.push(Edit::list("cloudflare", "account_ids", &split_list(text)))
             }
         }
-        let used = match &ids {
-            Answer::Keep => s.config.cloudflare.is_configured(),
-            Answer::Clear => false,
-            Answer::Set(_) => true,
-        };
+        let used = ids.leaves_set(s.config.cloudflare.is_configured());
         let token = if used {
             or_skip!(s.ask_secret(Credential::CloudflareToken))
         } else {
@@ -129,11 +125,7 @@ pub fn datadog(s: &mut Session<'_>) -> Step {
                 edits.push(Edit::text("datadog", "site", text));
             }
         }
-        let used = match &answer {
-            Answer::Keep => s.config.datadog.is_configured(),
-            Answer::Clear => false,
-            Answer::Set(_) => true,
-        };
+        let used = answer.leaves_set(s.config.datadog.is_configured());
         let mut secrets = Vec::new();
         if used {
             for credential in [Credential::DatadogApiKey, Credential::DatadogAppKey] {
@@ -168,11 +160,7 @@ pub fn confluence(s: &mut Session<'_>) -> Step {
             base_url,
         ));
         edit_for(&mut edits, &base, "confluence", "base_url");
-        let used = match &base {
-            Answer::Keep => wiki.is_configured(),
-            Answer::Clear => false,
-            Answer::Set(_) => true,
-        };
+        let used = base.leaves_set(wiki.is_configured());
         let mut secrets = Vec::new();
         if used {
             let space = or_skip!(s.ask("Space key, e.g. SEC", wiki.space_key.as_deref(), false));
@@ -367,11 +355,7 @@ pub fn s3(s: &mut Session<'_>) -> Step {
         ));
         let mut edits = Vec::new();
         edit_for(&mut edits, &bucket, "s3", "bucket");
-        let used = match &bucket {
-            Answer::Keep => cfg.is_configured(),
-            Answer::Clear => false,
-            Answer::Set(_) => true,
-        };
+        let used = bucket.leaves_set(cfg.is_configured());
         let mut secrets = Vec::new();
         if used {
             let region = or_skip!(s.ask("Region", Some(&cfg.region), false));
@@ -383,11 +367,7 @@ pub fn s3(s: &mut Session<'_>) -> Step {
                 base_url,
             ));
             edit_for(&mut edits, &endpoint, "s3", "endpoint");
-            let custom = match &endpoint {
-                Answer::Keep => cfg.endpoint.is_some(),
-                Answer::Clear => false,
-                Answer::Set(_) => true,
-            };
+            let custom = endpoint.leaves_set(cfg.endpoint.is_some());
             if custom {
                 let path_style = or_skip!(s.ask_yes_no(
                     "Path-style requests (most S3-compatible servers need them)?",

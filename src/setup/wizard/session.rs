@@ -32,6 +32,18 @@ pub enum Answer {
     Set(String),
 }
 
+impl Answer {
+    /// Whether the key holds a value after this answer, `had` saying whether
+    /// it held one before.
+    pub fn leaves_set(&self, had: bool) -> bool {
+        match self {
+            Answer::Keep => had,
+            Answer::Clear => false,
+            Answer::Set(_) => true,
+        }
+    }
+}
+
 /// `Err(Skip)` from a question: the user typed `skip`, the service stays as it was.
 #[derive(Debug)]
 pub struct Skip;
