@@ -200,31 +200,43 @@ pub(crate) fn init(path: &Path, force: bool) -> anyhow::Result<()> {
     }
 }
 
-/// Writes a sibling temp file and renames it over `path`, so an interrupted
-/// `init --force` never leaves a half-written config.
+/// Replaces `path` with the example, so an interrupted `init --force` never
+/// leaves a half-written config.
 fn replace_atomically(path: &Path) -> anyhow::Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} does not name a file", path.display()))?;
-    let mut temp_name = file_name.to_os_string();
-    temp_name.push(format!(".tmp-{}", std::process::id()));
-    let temp = path.with_file_name(temp_name);
-    let result = create_private(&temp)
-        .with_context(|| format!("creating {}", temp.display()))
-        .and_then(|file| write_example(file, &temp))
-        .and_then(|()| {
-            std::fs::rename(&temp, path).with_context(|| format!("replacing {}", path.display()))
-        });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    replace_private(path, EXAMPLE_CONFIG.as_bytes())
+        .with_context(|| format!("replacing {}", path.display()))
 }
 
 fn write_example(mut file: File, path: &Path) -> anyhow::Result<()> {
     file.write_all(EXAMPLE_CONFIG.as_bytes())
         .and_then(|()| file.sync_all())
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Replaces `path` with `bytes` atomically: a hidden sibling temp file,
+/// readable by the owner only, written and synced, then renamed over it.
+/// The temp file is removed again when any step fails.
+pub(crate) fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let Some(file_name) = path.file_name() else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} does not name a file", path.display()),
+        ));
+    };
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(file_name);
+    temp_name.push(format!(".tmp-{}", std::process::id()));
+    let temp = path.with_file_name(temp_name);
+    let result = create_private(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
 }
 
 /// Creates a new file that only the owner can read (0600 on Unix); fails if it exists.

@@ -41,6 +41,7 @@ use toml::de::DeTable;
 
 pub use action_kinds::ActionKinds;
 pub use command::{ConfigCommand, ENV_HELP, run};
+pub(crate) use command::replace_private;
 pub use env::{ENV_PREFIX, EnvOverride, EnvOverrides};
 pub use error::{ConfigError, InvalidConfig, Location};
 pub use investigation::{
@@ -277,7 +278,9 @@ fn default_tree() -> toml::Table {
     toml::Table::try_from(Config::default()).unwrap_or_default()
 }
 
-fn read_config_text(path: &Path) -> Result<String, ConfigError> {
+/// The file's text, refused beyond [`MAX_CONFIG_BYTES`] or when not UTF-8;
+/// [`ConfigError::NotFound`] when there is no file.
+pub(crate) fn read_config_text(path: &Path) -> Result<String, ConfigError> {
     let read_error = |source: std::io::Error| {
         if source.kind() == std::io::ErrorKind::NotFound {
             ConfigError::NotFound {

@@ -3,13 +3,11 @@
 //! checked by `Config::from_toml_str` before it is kept, and the file is
 //! replaced atomically (a sibling temp file, owner-only, renamed over it).
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, DocumentMut, Item, Table, Value};
 
-use crate::config::{Config, ConfigError, EXAMPLE_CONFIG};
+use crate::config::{Config, ConfigError, EXAMPLE_CONFIG, read_config_text, replace_private};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigFileError {
@@ -96,13 +94,8 @@ impl ConfigFile {
     /// from the commented example (`soc-tui config init`'s), which holds
     /// the defaults.
     pub fn open(path: &Path) -> Result<(ConfigFile, Config), ConfigFileError> {
-        let text = match Config::load(path) {
-            Ok(_) => std::fs::read_to_string(path).map_err(|e| {
-                ConfigFileError::Invalid(ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source: e,
-                })
-            })?,
+        let text = match read_config_text(path) {
+            Ok(text) => text,
             Err(ConfigError::NotFound { .. }) => EXAMPLE_CONFIG.to_owned(),
             Err(other) => return Err(ConfigFileError::Invalid(other)),
         };
@@ -122,10 +115,6 @@ impl ConfigFile {
             },
             config,
         ))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     pub fn text(&self) -> String {
@@ -163,28 +152,17 @@ impl ConfigFile {
         let text = self.text();
         Config::from_toml_str(&text, &self.path.display().to_string())
             .map_err(ConfigFileError::Invalid)?;
-        let failed = |source: std::io::Error| ConfigFileError::Write {
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| self.write_failed(source))?;
+        }
+        replace_private(&self.path, text.as_bytes()).map_err(|source| self.write_failed(source))
+    }
+
+    fn write_failed(&self, source: std::io::Error) -> ConfigFileError {
+        ConfigFileError::Write {
             path: self.path.clone(),
             source,
-        };
-        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(failed)?;
         }
-        let file_name = self
-            .path
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_else(|| "config.toml".into());
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(&file_name);
-        temp_name.push(format!(".setup-{}", std::process::id()));
-        let temp = self.path.with_file_name(temp_name);
-        let result =
-            write_private(&temp, text.as_bytes()).and_then(|()| std::fs::rename(&temp, &self.path));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        result.map_err(failed)
     }
 }
 
@@ -225,20 +203,6 @@ fn apply(doc: &mut DocumentMut, edit: &Edit, path: &Path) -> Result<(), ConfigFi
         }
     }
     Ok(())
-}
-
-/// Creates `path` (which must not exist) owner-only, writes and syncs it.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(test)]
