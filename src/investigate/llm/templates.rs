@@ -404,8 +404,6 @@ impl InvestigatorPrompts {
 #[derive(Debug)]
 pub struct PromptStatus {
     pub file: &'static PromptFile,
-    /// Where an override is looked for.
-    pub override_path: PathBuf,
     /// What is in force, or why the override cannot be used.
     pub state: Result<PromptOrigin, PromptError>,
 }
@@ -418,7 +416,6 @@ pub fn survey(config_dir: &Path) -> (Vec<PromptStatus>, Vec<PathBuf>) {
         .iter()
         .map(|file| PromptStatus {
             file,
-            override_path: override_path(config_dir, file),
             state: load_one(Some(config_dir), file).map(|loaded| loaded.origin),
         })
         .collect();
