@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::secrets::{Credential, Resolver, Secret};
 use crate::setup::check::{Check, Status};
 use crate::setup::classify::{Hints, from_http};
+use crate::sinks::confluence::space_id_in;
 use crate::sources::http::{HttpClient, Service};
 
 const SERVICE: &str = "confluence";
@@ -104,7 +105,7 @@ async fn probe(target: &Target, label: String) -> Check {
             return check;
         }
     };
-    let Some(space_id) = space_id(&answer, &target.space_key) else {
+    let Some(space_id) = space_id_in(&answer, &target.space_key) else {
         return Check::new(
             SERVICE,
             label,
@@ -143,19 +144,6 @@ async fn probe(target: &Target, label: String) -> Check {
     Check::ok(SERVICE, label, fact)
 }
 
-/// The id of the space whose key is `key` in a `GET /spaces` answer.
-fn space_id(answer: &Value, key: &str) -> Option<String> {
-    answer["results"]
-        .as_array()?
-        .iter()
-        .find(|space| space["key"].as_str().is_none_or(|k| k == key))
-        .and_then(|space| match &space["id"] {
-            Value::String(id) => Some(id.clone()),
-            Value::Number(id) => Some(id.to_string()),
-            _ => None,
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,9 +153,9 @@ mod tests {
         let answer: Value =
             serde_json::from_str(r#"{"results":[{"id":98304,"key":"SEC","name":"Security"}]}"#)
                 .unwrap();
-        assert_eq!(space_id(&answer, "SEC").as_deref(), Some("98304"));
-        assert_eq!(space_id(&answer, "OPS"), None);
-        assert_eq!(space_id(&serde_json::json!({"results": []}), "SEC"), None);
-        assert_eq!(space_id(&Value::Null, "SEC"), None);
+        assert_eq!(space_id_in(&answer, "SEC").as_deref(), Some("98304"));
+        assert_eq!(space_id_in(&answer, "OPS"), None);
+        assert_eq!(space_id_in(&serde_json::json!({"results": []}), "SEC"), None);
+        assert_eq!(space_id_in(&Value::Null, "SEC"), None);
     }
 }

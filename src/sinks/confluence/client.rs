@@ -48,24 +48,28 @@ pub(super) fn create_page_call(pages: Url, page: &NewPage<'_>) -> Call {
 /// The id of the space in a `GET /spaces` answer.
 pub(super) fn space_id(body: &[u8], space_key: &str) -> Result<String, SinkError> {
     let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    value["results"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    space_id_in(&value, space_key).ok_or_else(|| {
+        SinkError::permanent(
+            SinkKind::Confluence,
+            format!(
+                "space {space_key:?} not found, or the account cannot see it \
+                 (check confluence.space_key and the API token's access)"
+            ),
+        )
+    })
+}
+
+/// The id of the space whose key is `space_key` in a parsed `GET /spaces`
+/// answer (a result without a key is taken as the one asked for).
+pub(crate) fn space_id_in(answer: &Value, space_key: &str) -> Option<String> {
+    answer["results"]
+        .as_array()?
+        .iter()
         .find(|space| space["key"].as_str().is_none_or(|key| key == space_key))
         .and_then(|space| match &space["id"] {
             Value::String(id) => Some(id.clone()),
             Value::Number(id) => Some(id.to_string()),
             _ => None,
-        })
-        .ok_or_else(|| {
-            SinkError::permanent(
-                SinkKind::Confluence,
-                format!(
-                    "space {space_key:?} not found, or the account cannot see it \
-                     (check confluence.space_key and the API token's access)"
-                ),
-            )
         })
 }
 

@@ -25,6 +25,7 @@ use client::NewPage;
 
 pub use storage::{CodeLanguage, StatusColour, StatusLabel, StorageDoc};
 pub use title::report_title;
+pub(crate) use client::space_id_in;
 
 /// The v2 API under the wiki root.
 const API_PATH: &str = "api/v2";
