@@ -1,6 +1,8 @@
 //! Turns a failed probe request into a [`Check`]: the HTTP outcome decides
 //! the status, and the service's [`Hints`] supply the fix for each case.
 
+use std::borrow::Cow;
+
 use reqwest::StatusCode;
 use url::Url;
 
@@ -18,7 +20,7 @@ pub struct Hints {
     /// The request's URL; reported without its query.
     pub url: Url,
     /// The config key holding the base URL, named when nothing answers.
-    pub base_key: &'static str,
+    pub base_key: Cow<'static, str>,
     /// Blamed on a 401.
     pub credentials: Vec<Credential>,
     /// What the credential must be allowed to do, for a 403.
@@ -168,7 +170,7 @@ mod tests {
             service: "confluence",
             target: "space SEC".into(),
             url: Url::parse("https://example.atlassian.net/wiki/api/v2/spaces?keys=SEC").unwrap(),
-            base_key: "confluence.base_url",
+            base_key: "confluence.base_url".into(),
             credentials: vec![Credential::ConfluenceToken],
             permission: "give the token read:space:confluence".into(),
             not_found: "check confluence.base_url".into(),

@@ -97,7 +97,7 @@ fn plan_one(
         service: SERVICE,
         target: name.clone(),
         url: base.clone(),
-        base_key: "agents.<name>.base_url",
+        base_key: format!("agents.{name}.base_url").into(),
         timeout: llm.timeout() + SLACK,
         future: Box::pin(async move { probe(&llm, &name, &base).await }),
     })
@@ -173,7 +173,7 @@ fn failed(name: &str, model: &str, base: &str, error: &LlmError) -> Check {
                 service: SERVICE,
                 target: name.to_owned(),
                 url,
-                base_key: "agents.<name>.base_url",
+                base_key: format!("agents.{name}.base_url").into(),
                 credentials: vec![Credential::LlmApiKey],
                 permission: format!(
                     "give the API key access to model {model} (project or organisation settings)"
@@ -184,9 +184,7 @@ fn failed(name: &str, model: &str, base: &str, error: &LlmError) -> Check {
                 ),
                 forbidden_may_mean_bad_credential: false,
             };
-            let mut check = from_http(&hints, http);
-            check.fix = check.fix.map(|fix| fix.replace("<name>", name));
-            check
+            from_http(&hints, http)
         }
         LlmError::MissingKey => check(
             Status::NotAuthenticated,

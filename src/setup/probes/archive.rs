@@ -45,7 +45,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>, data_dir: &Path) -> Plan {
         service: SERVICE,
         target: target.clone(),
         url: endpoint.clone(),
-        base_key: "s3.endpoint",
+        base_key: "s3.endpoint".into(),
         timeout: probe_timeout(&config.http),
         future: Box::pin(async move {
             head_bucket(&archive, &bucket, &region, &endpoint, target).await

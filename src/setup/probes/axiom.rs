@@ -41,7 +41,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
         service: SERVICE,
         target: target.clone(),
         url,
-        base_key: BASE_KEY,
+        base_key: BASE_KEY.into(),
         credentials: vec![Credential::AxiomToken],
         permission: format!(
             "give the API token query and ingest rights on dataset {dataset} (a personal \
@@ -58,7 +58,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
         service: SERVICE,
         target,
         url: format!("{}/datasets/{dataset}", api_root(axiom.api_base.as_str())),
-        base_key: BASE_KEY,
+        base_key: BASE_KEY.into(),
         timeout: probe_timeout(&config.http),
         future: Box::pin(async move { probe(&engine, &hints).await }),
     })

@@ -47,7 +47,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Vec<Plan> {
                 service: SERVICE,
                 target: target(&account),
                 url: api.http().url(&["accounts", &account]).to_string(),
-                base_key: BASE_KEY,
+                base_key: BASE_KEY.into(),
                 timeout: probe_timeout(&config.http),
                 future: Box::pin(async move { probe(&api, &account, version, fallback).await }),
             })
@@ -115,7 +115,7 @@ fn failed(api: &CloudflareClient, account: &str, endpoint: &str, error: &FetchEr
         service: SERVICE,
         target: format!("account {account}"),
         url: api.http().url(&segments),
-        base_key: BASE_KEY,
+        base_key: BASE_KEY.into(),
         credentials: vec![Credential::CloudflareToken],
         permission: format!(
             "give the API token the \"Account Settings Read\" permission (it covers audit logs) \

@@ -52,7 +52,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
         service: SERVICE,
         target: target.clone(),
         url: probe_target.http.url(&["spaces"]).to_string(),
-        base_key: BASE_KEY,
+        base_key: BASE_KEY.into(),
         timeout: probe_timeout(&config.http),
         future: Box::pin(async move { probe(&probe_target, target).await }),
     })
@@ -63,7 +63,7 @@ fn hints(target: &Target, label: &str, url: url::Url, not_found: String) -> Hint
         service: SERVICE,
         target: label.to_owned(),
         url,
-        base_key: BASE_KEY,
+        base_key: BASE_KEY.into(),
         credentials: vec![Credential::ConfluenceToken],
         permission: format!(
             "let {} view the space; a scoped API token also needs read:space:confluence, \

@@ -49,7 +49,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
         service: SERVICE,
         target: target.clone(),
         url: api.http().url(&["api", "v2", "audit", "events"]),
-        base_key,
+        base_key: base_key.into(),
         credentials: vec![Credential::DatadogApiKey, Credential::DatadogAppKey],
         permission: "give the application key's user or service account the audit_logs_read \
                      permission (Datadog Standard Role or a custom role), or scope the key to it"
@@ -63,7 +63,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
         service: SERVICE,
         target,
         url: hints.shown_url(),
-        base_key,
+        base_key: base_key.into(),
         timeout: probe_timeout(&config.http),
         future: Box::pin(async move { probe(&api, &hints).await }),
     })

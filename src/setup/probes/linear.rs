@@ -108,7 +108,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
         service: SERVICE,
         target: target.clone(),
         url: http.url(&[]).to_string(),
-        base_key: BASE_KEY,
+        base_key: BASE_KEY.into(),
         timeout: probe_timeout(&config.http),
         future: Box::pin(async move { probe(&http, &key, &team_id, target).await }),
     })
@@ -157,7 +157,7 @@ pub fn failed(http: &HttpClient, target: String, error: &TeamsError) -> Check {
         service: SERVICE,
         target: target.clone(),
         url: http.url(&[]),
-        base_key: BASE_KEY,
+        base_key: BASE_KEY.into(),
         credentials: vec![Credential::LinearApiKey],
         permission: "use a personal API key with read access (Settings > Security & access > \
                      Personal API keys)"

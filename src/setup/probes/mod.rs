@@ -16,6 +16,7 @@ mod datadog;
 pub mod linear;
 mod pagerduty;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
@@ -38,7 +39,7 @@ pub struct Probe {
     /// Named in the timeout message.
     pub url: String,
     /// The config key to check when nothing answers in time.
-    pub base_key: &'static str,
+    pub base_key: Cow<'static, str>,
     pub timeout: Duration,
     pub future: CheckFuture,
 }

@@ -78,7 +78,7 @@ pub fn plan(config: &Config, secrets: &Resolver<'_>) -> Plan {
         service: SERVICE,
         target: target.clone(),
         url: http.url(&["services", &service_id]).to_string(),
-        base_key: "pagerduty.rest_base",
+        base_key: "pagerduty.rest_base".into(),
         timeout: probe_timeout(&config.http),
         future: Box::pin(async move { rest_service(&http, &secret, &service_id, target).await }),
     })
@@ -139,7 +139,7 @@ async fn rest_service(http: &HttpClient, key: &Secret, service_id: &str, target:
                 service: SERVICE,
                 target,
                 url,
-                base_key: "pagerduty.rest_base",
+                base_key: "pagerduty.rest_base".into(),
                 credentials: vec![Credential::PagerdutyApiKey],
                 permission: "use a REST API key that can read services (a read-only key can \
                              read; opening incidents needs a full-access key)"
