@@ -40,8 +40,8 @@ use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
 pub use action_kinds::ActionKinds;
-pub use command::{ConfigCommand, ENV_HELP, run};
 pub(crate) use command::replace_private;
+pub use command::{ConfigCommand, ENV_HELP, run};
 pub use env::{ENV_PREFIX, EnvOverride, EnvOverrides};
 pub use error::{ConfigError, InvalidConfig, Location};
 pub use investigation::{

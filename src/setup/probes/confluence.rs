@@ -155,7 +155,10 @@ mod tests {
                 .unwrap();
         assert_eq!(space_id_in(&answer, "SEC").as_deref(), Some("98304"));
         assert_eq!(space_id_in(&answer, "OPS"), None);
-        assert_eq!(space_id_in(&serde_json::json!({"results": []}), "SEC"), None);
+        assert_eq!(
+            space_id_in(&serde_json::json!({"results": []}), "SEC"),
+            None
+        );
         assert_eq!(space_id_in(&Value::Null, "SEC"), None);
     }
 }

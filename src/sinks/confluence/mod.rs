@@ -23,9 +23,9 @@ use super::{Delivered, DeliveryFuture, Preview, Sink, SinkError, SinkKind, SinkS
 
 use client::NewPage;
 
+pub(crate) use client::space_id_in;
 pub use storage::{CodeLanguage, StatusColour, StatusLabel, StorageDoc};
 pub use title::report_title;
-pub(crate) use client::space_id_in;
 
 /// The v2 API under the wiki root.
 const API_PATH: &str = "api/v2";
