@@ -373,7 +373,7 @@ async fn deliver_one(inner: Arc<Inner>, item: OutboxItem) -> Result<Outcome, Wor
     let result = match request {
         Ok(request) => inner.sinks.deliver(&request).await,
         Err(reason) => Err(SinkError::Permanent {
-            sink: sink_kind(item.sink),
+            sink: item.sink.into(),
             message: reason,
         }),
     };
@@ -439,16 +439,6 @@ async fn deliver_one(inner: Arc<Inner>, item: OutboxItem) -> Result<Outcome, Wor
         let _ = events.send(event);
     }
     Ok(outcome.unwrap_or(Outcome::Stale))
-}
-
-fn sink_kind(sink: Sink) -> crate::sinks::SinkKind {
-    use crate::sinks::SinkKind;
-    match sink {
-        Sink::Linear => SinkKind::Linear,
-        Sink::PagerDuty => SinkKind::PagerDuty,
-        Sink::Archive => SinkKind::Archive,
-        Sink::Confluence => SinkKind::Confluence,
-    }
 }
 
 /// The row's request: a finding's request (rebuilt from the stored finding,
