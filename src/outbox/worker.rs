@@ -267,12 +267,9 @@ impl OutboxWorker {
             .inner
             .store
             .call(move |s| {
-                let counts = s.outbox_list(&crate::store::OutboxFilter {
-                    state: Some(crate::store::OutboxState::InFlight),
-                    ..Default::default()
-                })?;
-                let queued = s.next_due(&list)?;
-                Ok::<_, StoreError>(!counts.is_empty() || queued.is_some())
+                Ok::<_, StoreError>(
+                    s.outbox_counts()?.in_flight > 0 || s.next_due(&list)?.is_some(),
+                )
             })
             .await??;
         Ok(!busy)
