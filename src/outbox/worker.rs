@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize as _, Serialize};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
 
@@ -446,10 +446,10 @@ pub(crate) fn to_request(
     finding_id: Option<i64>,
     payload: &serde_json::Value,
 ) -> Result<Result<DeliveryRequest, String>, StoreError> {
-    if let Ok(request) = serde_json::from_value::<DeliveryRequest>(payload.clone()) {
+    if let Ok(request) = DeliveryRequest::deserialize(payload) {
         return Ok(Ok(request));
     }
-    let parsed: FindingRequestPayload = match serde_json::from_value(payload.clone()) {
+    let parsed = match FindingRequestPayload::deserialize(payload) {
         Ok(p) => p,
         Err(e) => {
             return Ok(Err(format!(
@@ -467,21 +467,7 @@ pub(crate) fn to_request(
             parsed.finding_dedup_key
         )));
     };
-    let finding = Finding {
-        workflow: stored.workflow,
-        dedup_key: stored.dedup_key,
-        actor: stored.actor,
-        severity: stored.severity,
-        title: stored.title,
-        window_start: stored.window_start,
-        window_end: stored.window_end,
-        summary: stored.summary,
-        evidence: stored.evidence,
-        event_ids: stored.event_ids,
-        rules: stored.rules,
-        suppressed: stored.suppressed,
-        requests: Vec::new(),
-    };
+    let finding = Finding::from(stored);
     // A store error reading the event is worth retrying; a missing event is not.
     let raw = match &parsed.request {
         crate::detect::SinkRequest::ArchiveObject { event_id, time, .. } => {
