@@ -15,32 +15,12 @@ use common::fake_server::{FakeServer, Reply, reply};
 use soc_tui::config::Config;
 use soc_tui::engine::{StoreHandle, WallClock};
 use soc_tui::outbox::{OutboxWorker, RunMode, WorkerSettings};
-use soc_tui::secrets::{Credential, Keychain, Resolver, Secret, SecretsError};
+use soc_tui::secrets::{NoKeychain, Resolver};
 use soc_tui::sinks::{DeliveryRequest, PagerDutyAction, Sinks};
 use soc_tui::store::{NewOutboxItem, OutboxFilter, OutboxState, Sink, Store};
 
-struct NoKeychain;
-
-impl Keychain for NoKeychain {
-    fn read(&self, _: Credential) -> Result<Option<Secret>, SecretsError> {
-        Ok(None)
-    }
-    fn write(&self, credential: Credential, _: &Secret) -> Result<(), SecretsError> {
-        Err(SecretsError::KeychainUnavailable {
-            credential,
-            reason: "test".into(),
-        })
-    }
-    fn delete(&self, _: Credential) -> Result<bool, SecretsError> {
-        Ok(false)
-    }
-    fn backend(&self) -> &'static str {
-        "none"
-    }
-    fn availability(&self) -> Result<(), String> {
-        Err("test".into())
-    }
-}
+/// No keychain: every credential comes from `env`.
+const NO_KEYCHAIN: NoKeychain = NoKeychain::new("test");
 
 fn env(name: &str) -> Option<OsString> {
     (name == "SOC_TUI_PAGERDUTY_ROUTING_KEY").then(|| OsString::from("routing-key"))
@@ -91,7 +71,7 @@ fn enqueue(store: &mut Store, key: &str) -> i64 {
 }
 
 fn worker(store: Store, config: &Config, data: &std::path::Path) -> OutboxWorker {
-    let resolver = Resolver::new(&env, &NoKeychain);
+    let resolver = Resolver::new(&env, &NO_KEYCHAIN);
     let sinks = Sinks::from_config(config, &resolver, data).expect("sinks");
     OutboxWorker::new(
         StoreHandle::new(store),
@@ -235,7 +215,7 @@ async fn rows_of_an_unconfigured_sink_wait_with_the_key_that_enables_it() {
     let path = dir.path().join("store.db");
     let mut store = Store::open(&path).unwrap();
     let id = enqueue(&mut store, "token:e6");
-    let resolver = Resolver::new(&env, &NoKeychain);
+    let resolver = Resolver::new(&env, &NO_KEYCHAIN);
     let config = Config::default();
     let sinks = Sinks::from_config(&config, &resolver, dir.path()).unwrap();
     let summary = OutboxWorker::new(

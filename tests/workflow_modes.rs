@@ -23,34 +23,14 @@ use soc_tui::engine::{
 use soc_tui::model::{Action, ActionKind, Actor, AuditEvent, Outcome, Resource, Source};
 use soc_tui::outbox::WorkerSettings;
 use soc_tui::outbox::preview::{preview_sinks, render_item};
-use soc_tui::secrets::{Credential, Keychain, Resolver, Secret, SecretsError};
+use soc_tui::secrets::{NoKeychain, Resolver};
 use soc_tui::sinks::Sinks;
 use soc_tui::store::{Delivery, OutboxFilter, OutboxItem, OutboxState, Sink, Store, WindowRecord};
 use soc_tui::workflows::ModePolicy;
 use tokio::sync::broadcast;
 
-struct NoKeychain;
-
-impl Keychain for NoKeychain {
-    fn read(&self, _: Credential) -> Result<Option<Secret>, SecretsError> {
-        Ok(None)
-    }
-    fn write(&self, credential: Credential, _: &Secret) -> Result<(), SecretsError> {
-        Err(SecretsError::KeychainUnavailable {
-            credential,
-            reason: "test".into(),
-        })
-    }
-    fn delete(&self, _: Credential) -> Result<bool, SecretsError> {
-        Ok(false)
-    }
-    fn backend(&self) -> &'static str {
-        "none"
-    }
-    fn availability(&self) -> Result<(), String> {
-        Err("test".into())
-    }
-}
+/// No keychain: every credential comes from `env`.
+const NO_KEYCHAIN: NoKeychain = NoKeychain::new("test");
 
 fn env(name: &str) -> Option<OsString> {
     (name == "SOC_TUI_PAGERDUTY_ROUTING_KEY").then(|| OsString::from("routing-key-sentinel"))
@@ -162,7 +142,7 @@ fn store(path: &Path) -> Store {
 }
 
 async fn start(config: &Config, data: &Path) -> EngineHandle {
-    let resolver = Resolver::new(&env, &NoKeychain);
+    let resolver = Resolver::new(&env, &NO_KEYCHAIN);
     let sinks = Sinks::from_config(config, &resolver, data).unwrap();
     let mut settings = WorkerSettings::from_config(&config.outbox);
     settings.idle_poll = Duration::from_millis(50);

@@ -25,21 +25,7 @@ const RECENT_DRAFTS: usize = 200;
 /// A stored finding as the detector reported it (its requests are already
 /// in the outbox and are not needed again).
 pub fn finding_of(stored: StoredFinding) -> Finding {
-    Finding {
-        workflow: stored.workflow,
-        dedup_key: stored.dedup_key,
-        actor: stored.actor,
-        severity: stored.severity,
-        title: stored.title,
-        window_start: stored.window_start,
-        window_end: stored.window_end,
-        summary: stored.summary,
-        evidence: stored.evidence,
-        event_ids: stored.event_ids,
-        rules: stored.rules,
-        suppressed: stored.suppressed,
-        requests: Vec::new(),
-    }
+    stored.into()
 }
 
 /// The open draft of `actor` whose window covers `at`, if any.

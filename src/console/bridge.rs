@@ -164,13 +164,12 @@ impl ConsoleData for ConsoleBridge {
     }
 
     fn outbox_preview(&mut self, id: i64) -> Result<SafeText, DataError> {
-        if self.preview_sinks.is_none() {
-            let sinks = preview_sinks(&self.commands.config, &self.commands.data_dir)
-                .map_err(|e| DataError(format!("setting up the sinks for previews: {e}")))?;
-            self.preview_sinks = Some(sinks);
-        }
-        let Some(sinks) = &self.preview_sinks else {
-            return Err(DataError("no sinks for previews".into()));
+        let sinks = match &mut self.preview_sinks {
+            Some(sinks) => sinks,
+            empty => empty.insert(
+                preview_sinks(&self.commands.config, &self.commands.data_dir)
+                    .map_err(|e| DataError(format!("setting up the sinks for previews: {e}")))?,
+            ),
         };
         // The timeline's connection: reads the UI thread waits on stay short.
         let store = self

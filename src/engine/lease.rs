@@ -29,16 +29,17 @@ pub fn engine_id() -> String {
     )
 }
 
-/// Takes the lease for `id` if it is free, stale, or held by a process of
-/// this host that is gone ([`holder_gone`]). Returns whether `id` holds it
-/// now, and otherwise the lease in force (who to name in the refusal).
+/// Takes the lease for `id` if it is free, stale (no heartbeat for
+/// `stale_after`), or held by a process of this host that is gone
+/// ([`holder_gone`]). Returns whether `id` holds it now, and otherwise the
+/// lease in force (who to name in the refusal).
 pub fn acquire_lease(
     store: &mut Store,
     id: &str,
     now: chrono::DateTime<Utc>,
-    stale_after: chrono::Duration,
+    stale_after: Duration,
 ) -> Result<(bool, Option<Lease>), StoreError> {
-    if store.try_acquire_lease(id, now, stale_after)? {
+    if store.try_acquire_lease(id, now, chrono_duration(stale_after))? {
         return Ok((true, None));
     }
     match store.lease()? {
@@ -124,16 +125,18 @@ pub(super) async fn keep_lease(shared: Arc<Shared>) {
         let held = shared.lease_held.load(Ordering::SeqCst);
         let id = shared.engine_id.clone();
         let now = shared.clock.now();
-        let stale_after = chrono_duration(shared.settings.stale_after);
+        let stale_after = shared.settings.stale_after;
         let result = shared
             .store
             .call(move |store| {
-                let ok = if held {
-                    store.heartbeat_lease(&id, now)?
+                if held {
+                    let ok = store.heartbeat_lease(&id, now)?;
+                    // Who took it over, for the warning.
+                    let lease = if ok { None } else { store.lease()? };
+                    Ok::<_, crate::store::StoreError>((ok, lease))
                 } else {
-                    acquire_lease(store, &id, now, stale_after)?.0
-                };
-                Ok::<_, crate::store::StoreError>((ok, store.lease()?))
+                    acquire_lease(store, &id, now, stale_after)
+                }
             })
             .await;
         match result {
@@ -230,14 +233,18 @@ mod tests {
     #[test]
     fn the_lease_of_a_dead_local_process_is_taken_at_once_a_live_one_is_not() {
         let now = Utc::now();
-        let stale = chrono::Duration::seconds(60);
+        let stale = Duration::from_secs(60);
         let mut store = Store::open_in_memory().unwrap();
         let mut child = std::process::Command::new("sleep")
             .arg("30")
             .spawn()
             .expect("spawn sleep");
         let crashed = format!("{}:{}:0000abcd", hostname(), child.id());
-        assert!(store.try_acquire_lease(&crashed, now, stale).unwrap());
+        assert!(
+            store
+                .try_acquire_lease(&crashed, now, chrono_duration(stale))
+                .unwrap()
+        );
 
         // Its heartbeat is fresh and it runs: we wait, and are told who holds it.
         let (taken, held_by) = acquire_lease(&mut store, &engine_id(), now, stale).unwrap();

@@ -218,10 +218,7 @@ impl Engine {
         let engine_id = options.engine_id.clone().unwrap_or_else(engine_id);
         let store = StoreHandle::new(store);
         let now = options.clock.now();
-        let (id, stale_after) = (
-            engine_id.clone(),
-            lease::chrono_duration(options.stale_after),
-        );
+        let (id, stale_after) = (engine_id.clone(), options.stale_after);
         let (acquired, holder) = store
             .call(move |s| lease::acquire_lease(s, &id, now, stale_after))
             .await??;

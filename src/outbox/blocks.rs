@@ -9,19 +9,10 @@ use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 
 use crate::engine::StoreHandle;
-use crate::sinks::{SinkKind, Sinks};
+use crate::sinks::Sinks;
 use crate::store::{Sink, StoreError};
 
 use super::worker::WorkerError;
-
-pub(super) fn store_sink(kind: SinkKind) -> Sink {
-    match kind {
-        SinkKind::Linear => Sink::Linear,
-        SinkKind::PagerDuty => Sink::PagerDuty,
-        SinkKind::Archive => Sink::Archive,
-        SinkKind::Confluence => Sink::Confluence,
-    }
-}
 
 /// Hands the blocks still in force at `now` to the sinks' clients.
 pub(super) async fn restore(
@@ -34,7 +25,7 @@ pub(super) async fn restore(
     let mut restored = 0;
     for (sink, until) in blocks {
         for (kind, state) in &states {
-            if store_sink(*kind) == sink {
+            if Sink::from(*kind) == sink {
                 state.restore_block(until);
                 restored += 1;
                 tracing::info!(%sink, %until, "outbox: a rate-limit block from before the restart is still in force");
@@ -56,7 +47,7 @@ pub(super) fn open_sinks(
     for (kind, state) in sinks.rate_limits() {
         let snapshot = state.snapshot();
         if let (Some(until), Some(_)) = (snapshot.blocked_until, snapshot.blocked_for(now)) {
-            open.retain(|s| *s != store_sink(kind));
+            open.retain(|s| *s != Sink::from(kind));
             first_end = Some(first_end.map_or(until, |e| e.min(until)));
         }
     }
@@ -71,7 +62,7 @@ pub(super) fn persist(store: &StoreHandle, sinks: &Sinks) -> JoinSet<()> {
         let store = store.clone();
         let mut changes = state.subscribe();
         tasks.spawn(async move {
-            let sink = store_sink(kind);
+            let sink = Sink::from(kind);
             let mut saved: Option<DateTime<Utc>> = None;
             loop {
                 let until = changes.borrow_and_update().blocked_until;
@@ -93,7 +84,7 @@ pub(super) fn persist(store: &StoreHandle, sinks: &Sinks) -> JoinSet<()> {
 pub(super) async fn flush(store: &StoreHandle, sinks: &Sinks) {
     for (kind, state) in sinks.rate_limits() {
         if let Some(until) = state.snapshot().blocked_until {
-            write(store, store_sink(kind), until).await;
+            write(store, kind.into(), until).await;
         }
     }
 }

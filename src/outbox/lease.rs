@@ -52,11 +52,9 @@ impl DeliveryLease {
     ) -> Result<DeliveryLease, DeliveryLeaseError> {
         let holder = engine_id();
         let now = clock.now();
-        let stale =
-            chrono::Duration::from_std(DEFAULT_STALE_AFTER).unwrap_or(chrono::Duration::MAX);
         let id = holder.clone();
         let (acquired, current) = store
-            .call(move |s| acquire_lease(s, &id, now, stale))
+            .call(move |s| acquire_lease(s, &id, now, DEFAULT_STALE_AFTER))
             .await??;
         if !acquired {
             let lease = current.unwrap_or(Lease {

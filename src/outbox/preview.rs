@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::config::Config;
-use crate::secrets::{Credential, Keychain, Resolver, Secret, SecretsError};
+use crate::secrets::{NoKeychain, Resolver};
 use crate::sinks::archive::ArchiveObject;
 use crate::sinks::linear::LinearSink;
 use crate::sinks::{DeliveryRequest, Preview, Sink as _, SinkSetupError, Sinks};
@@ -22,29 +22,8 @@ use crate::store::{OutboxItem, OutboxState, Store, StoreError};
 /// process: every sink shows `[redacted]` where a credential goes.
 const PLACEHOLDER: &str = "preview-placeholder";
 
-/// No keychain: a preview must never read a real secret.
-struct NoKeychain;
-
-impl Keychain for NoKeychain {
-    fn backend(&self) -> &'static str {
-        "none (preview)"
-    }
-    fn availability(&self) -> Result<(), String> {
-        Err("previews do not read the keychain".into())
-    }
-    fn read(&self, _: Credential) -> Result<Option<Secret>, SecretsError> {
-        Ok(None)
-    }
-    fn write(&self, credential: Credential, _: &Secret) -> Result<(), SecretsError> {
-        Err(SecretsError::KeychainUnavailable {
-            credential,
-            reason: "previews do not write the keychain".into(),
-        })
-    }
-    fn delete(&self, _: Credential) -> Result<bool, SecretsError> {
-        Ok(false)
-    }
-}
+/// A preview must never read a real secret.
+const NO_KEYCHAIN: NoKeychain = NoKeychain::new("previews do not read the keychain");
 
 fn placeholder_env(_: &str) -> Option<std::ffi::OsString> {
     Some(PLACEHOLDER.into())
@@ -54,7 +33,7 @@ fn placeholder_env(_: &str) -> Option<std::ffi::OsString> {
 /// credentials (the previews redact them), so a request can be shown
 /// before its service's credential is stored, and no secret is read.
 pub fn preview_sinks(config: &Config, data_dir: &Path) -> Result<Sinks, SinkSetupError> {
-    let resolver = Resolver::new(&placeholder_env, &NoKeychain);
+    let resolver = Resolver::new(&placeholder_env, &NO_KEYCHAIN);
     Sinks::from_config(config, &resolver, data_dir)
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize as _, Serialize};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
 
@@ -267,12 +267,9 @@ impl OutboxWorker {
             .inner
             .store
             .call(move |s| {
-                let counts = s.outbox_list(&crate::store::OutboxFilter {
-                    state: Some(crate::store::OutboxState::InFlight),
-                    ..Default::default()
-                })?;
-                let queued = s.next_due(&list)?;
-                Ok::<_, StoreError>(!counts.is_empty() || queued.is_some())
+                Ok::<_, StoreError>(
+                    s.outbox_counts()?.in_flight > 0 || s.next_due(&list)?.is_some(),
+                )
             })
             .await??;
         Ok(!busy)
@@ -373,7 +370,7 @@ async fn deliver_one(inner: Arc<Inner>, item: OutboxItem) -> Result<Outcome, Wor
     let result = match request {
         Ok(request) => inner.sinks.deliver(&request).await,
         Err(reason) => Err(SinkError::Permanent {
-            sink: sink_kind(item.sink),
+            sink: item.sink.into(),
             message: reason,
         }),
     };
@@ -441,16 +438,6 @@ async fn deliver_one(inner: Arc<Inner>, item: OutboxItem) -> Result<Outcome, Wor
     Ok(outcome.unwrap_or(Outcome::Stale))
 }
 
-fn sink_kind(sink: Sink) -> crate::sinks::SinkKind {
-    use crate::sinks::SinkKind;
-    match sink {
-        Sink::Linear => SinkKind::Linear,
-        Sink::PagerDuty => SinkKind::PagerDuty,
-        Sink::Archive => SinkKind::Archive,
-        Sink::Confluence => SinkKind::Confluence,
-    }
-}
-
 /// The row's request: a finding's request (rebuilt from the stored finding,
 /// with the raw event for an archive) or a ready [`DeliveryRequest`]
 /// (approved reports, PagerDuty updates). `Err` is why it can never be sent.
@@ -459,10 +446,10 @@ pub(crate) fn to_request(
     finding_id: Option<i64>,
     payload: &serde_json::Value,
 ) -> Result<Result<DeliveryRequest, String>, StoreError> {
-    if let Ok(request) = serde_json::from_value::<DeliveryRequest>(payload.clone()) {
+    if let Ok(request) = DeliveryRequest::deserialize(payload) {
         return Ok(Ok(request));
     }
-    let parsed: FindingRequestPayload = match serde_json::from_value(payload.clone()) {
+    let parsed = match FindingRequestPayload::deserialize(payload) {
         Ok(p) => p,
         Err(e) => {
             return Ok(Err(format!(
@@ -480,21 +467,7 @@ pub(crate) fn to_request(
             parsed.finding_dedup_key
         )));
     };
-    let finding = Finding {
-        workflow: stored.workflow,
-        dedup_key: stored.dedup_key,
-        actor: stored.actor,
-        severity: stored.severity,
-        title: stored.title,
-        window_start: stored.window_start,
-        window_end: stored.window_end,
-        summary: stored.summary,
-        evidence: stored.evidence,
-        event_ids: stored.event_ids,
-        rules: stored.rules,
-        suppressed: stored.suppressed,
-        requests: Vec::new(),
-    };
+    let finding = Finding::from(stored);
     // A store error reading the event is worth retrying; a missing event is not.
     let raw = match &parsed.request {
         crate::detect::SinkRequest::ArchiveObject { event_id, time, .. } => {

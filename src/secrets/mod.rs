@@ -10,6 +10,7 @@ mod credential;
 mod error;
 mod keychain;
 mod memory;
+mod no_keychain;
 mod resolve;
 mod secret;
 
@@ -18,6 +19,7 @@ pub use credential::{Credential, KEYCHAIN_SERVICE};
 pub use error::{KeychainOperation, SecretsError};
 pub use keychain::{Keychain, OsKeychain};
 pub use memory::MemoryKeychain;
+pub use no_keychain::NoKeychain;
 pub use resolve::{
     AuthStatus, CredentialState, CredentialStatus, EnvLookup, KeychainStatus, Resolver,
     SecretOrigin, require, resolve, status,

@@ -69,6 +69,31 @@ impl fmt::Display for SinkKind {
     }
 }
 
+/// The outbox row's sink column and the destination are one-to-one.
+impl From<SinkKind> for crate::store::Sink {
+    fn from(kind: SinkKind) -> crate::store::Sink {
+        use crate::store::Sink;
+        match kind {
+            SinkKind::Linear => Sink::Linear,
+            SinkKind::PagerDuty => Sink::PagerDuty,
+            SinkKind::Archive => Sink::Archive,
+            SinkKind::Confluence => Sink::Confluence,
+        }
+    }
+}
+
+impl From<crate::store::Sink> for SinkKind {
+    fn from(sink: crate::store::Sink) -> SinkKind {
+        use crate::store::Sink;
+        match sink {
+            Sink::Linear => SinkKind::Linear,
+            Sink::PagerDuty => SinkKind::PagerDuty,
+            Sink::Archive => SinkKind::Archive,
+            Sink::Confluence => SinkKind::Confluence,
+        }
+    }
+}
+
 /// What the remote side holds after a successful delivery: store it on the
 /// finding or draft so the TUI can link to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

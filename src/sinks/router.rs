@@ -99,35 +99,10 @@ mod tests {
 
     use super::*;
     use crate::config::{BaseUrl, CredentialName, Email};
-    use crate::secrets::{Credential, Keychain, SecretsError};
+    use crate::secrets::NoKeychain;
 
     /// No keychain: every credential must come from the test's environment.
-    struct NoKeychain;
-
-    impl Keychain for NoKeychain {
-        fn read(&self, _: Credential) -> Result<Option<crate::secrets::Secret>, SecretsError> {
-            Ok(None)
-        }
-        fn write(
-            &self,
-            credential: Credential,
-            _: &crate::secrets::Secret,
-        ) -> Result<(), SecretsError> {
-            Err(SecretsError::KeychainUnavailable {
-                credential,
-                reason: "test".into(),
-            })
-        }
-        fn delete(&self, _: Credential) -> Result<bool, SecretsError> {
-            Ok(false)
-        }
-        fn backend(&self) -> &'static str {
-            "none"
-        }
-        fn availability(&self) -> Result<(), String> {
-            Err("test".into())
-        }
-    }
+    const NO_KEYCHAIN: NoKeychain = NoKeychain::new("test");
 
     fn env(name: &str) -> Option<OsString> {
         name.ends_with("_KEY")
@@ -143,7 +118,7 @@ mod tests {
     #[tokio::test]
     async fn an_empty_config_archives_locally_and_names_what_enables_the_rest() {
         let dir = tempfile::tempdir().unwrap();
-        let resolver = Resolver::new(&env, &NoKeychain);
+        let resolver = Resolver::new(&env, &NO_KEYCHAIN);
         let sinks = Sinks::from_config(&Config::default(), &resolver, dir.path()).unwrap();
         let t = chrono::Utc::now();
         let archive = DeliveryRequest::ArchiveObject {
@@ -177,7 +152,7 @@ mod tests {
     #[test]
     fn pagerduty_rest_mode_needs_from_and_service() {
         let dir = tempfile::tempdir().unwrap();
-        let resolver = Resolver::new(&env, &NoKeychain);
+        let resolver = Resolver::new(&env, &NO_KEYCHAIN);
         let mut config = Config::default();
         config.pagerduty.enabled = true;
         config.pagerduty.routing_key_name =
@@ -218,7 +193,7 @@ mod tests {
     #[test]
     fn configured_severity_mappings_change_what_is_sent() {
         let dir = tempfile::tempdir().unwrap();
-        let resolver = Resolver::new(&env, &NoKeychain);
+        let resolver = Resolver::new(&env, &NO_KEYCHAIN);
         let base = "[linear]\nteam_id = \"3f2b9c1e-8d4a-4b6f-9e2d-1a2b3c4d5e6f\"\n\
                     [linear.labels]\ninvestigation = [\"ir\"]\n\
                     [pagerduty]\nenabled = true\n";

@@ -77,6 +77,28 @@ pub struct StoredFinding {
     pub times_seen: u64,
 }
 
+/// A stored finding as the detector reported it (its requests are already
+/// in the outbox and are not needed again).
+impl From<StoredFinding> for Finding {
+    fn from(stored: StoredFinding) -> Finding {
+        Finding {
+            workflow: stored.workflow,
+            dedup_key: stored.dedup_key,
+            actor: stored.actor,
+            severity: stored.severity,
+            title: stored.title,
+            window_start: stored.window_start,
+            window_end: stored.window_end,
+            summary: stored.summary,
+            evidence: stored.evidence,
+            event_ids: stored.event_ids,
+            rules: stored.rules,
+            suppressed: stored.suppressed,
+            requests: Vec::new(),
+        }
+    }
+}
+
 /// Which findings to list; newest (by `last_seen`) first.
 #[derive(Debug, Clone, Default)]
 pub struct FindingFilter {

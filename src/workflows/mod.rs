@@ -21,7 +21,8 @@ use serde::Serialize;
 use crate::config::{Config, WORKFLOWS, WorkflowMode, WorkflowsConfig, workflow_key};
 use crate::detect::Workflow;
 use crate::store::{
-    CheckKind, Delivery, DraftRow, Store, StoreError, SwitchOutcome, TriggerKind, WorkflowSwitch,
+    CheckKind, Delivery, DraftRow, Store, StoreError, SwitchOutcome, TriggerKind,
+    WorkflowModeOverride, WorkflowSwitch,
 };
 
 /// Where a workflow's mode comes from.
@@ -180,17 +181,10 @@ impl ModePolicy {
 
     /// Every workflow's mode in force, in [`WORKFLOWS`] order.
     pub fn all(&self, store: &Store) -> Result<Vec<EffectiveMode>, StoreError> {
-        let mut stored = store.workflow_mode_overrides()?;
-        Ok(WORKFLOWS
+        WORKFLOWS
             .iter()
-            .map(|&w| {
-                let found = stored
-                    .iter()
-                    .position(|o| o.workflow == w)
-                    .map(|i| stored.swap_remove(i));
-                self.combine(w, found)
-            })
-            .collect())
+            .map(|&w| self.effective(store, w))
+            .collect()
     }
 
     /// Switches `workflow` to `to` (`None`: back to the config) for every
@@ -214,11 +208,7 @@ impl ModePolicy {
         )
     }
 
-    fn combine(
-        &self,
-        workflow: Workflow,
-        stored: Option<crate::store::WorkflowModeOverride>,
-    ) -> EffectiveMode {
+    fn combine(&self, workflow: Workflow, stored: Option<WorkflowModeOverride>) -> EffectiveMode {
         let (set, source) = match stored {
             Some(o) => (
                 o.mode,

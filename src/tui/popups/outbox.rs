@@ -19,13 +19,53 @@ pub struct OutboxPopup {
     /// The selected row by id, so new rows arriving on top keep it.
     pub selected: Option<i64>,
     /// The loaded preview and the row it belongs to.
-    pub preview: Option<(i64, SafeText)>,
+    pub preview: Option<(i64, LoadedPreview)>,
     /// First preview line shown.
     pub scroll: usize,
 }
 
 /// Rows of the list in the narrow (stacked) layout.
 const NARROW_LIST_ROWS: u16 = 7;
+
+/// A preview with where each of its lines starts, measured once when it
+/// arrives: it may be megabytes, and scrolling and every frame only look
+/// up the lines on screen.
+#[derive(Debug, Clone, Default)]
+pub struct LoadedPreview {
+    text: SafeText,
+    line_starts: Vec<usize>,
+}
+
+impl LoadedPreview {
+    pub fn new(text: SafeText) -> LoadedPreview {
+        // As `str::lines` counts: a final line break starts no line.
+        let len = text.as_str().len();
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.as_str()
+                    .match_indices('\n')
+                    .map(|(i, _)| i + 1)
+                    .filter(|&start| start < len),
+            )
+            .collect();
+        LoadedPreview { text, line_starts }
+    }
+
+    /// Up to `count` lines from line `first` on.
+    fn lines(&self, first: usize, count: usize) -> impl Iterator<Item = &str> {
+        let from = self.line_starts.get(first).copied();
+        let rest = from.map_or("", |from| &self.text.as_str()[from..]);
+        rest.lines().take(count)
+    }
+
+    fn last_line(&self) -> usize {
+        if self.text.is_empty() {
+            0
+        } else {
+            self.line_starts.len() - 1
+        }
+    }
+}
 
 impl OutboxPopup {
     /// Selects the first row of `rows`, if any; returns the row to preview.
@@ -75,7 +115,7 @@ impl OutboxPopup {
 
     pub fn set_preview(&mut self, id: i64, text: SafeText) {
         if self.selected == Some(id) {
-            self.preview = Some((id, text));
+            self.preview = Some((id, LoadedPreview::new(text)));
         }
     }
 
@@ -83,7 +123,7 @@ impl OutboxPopup {
         let max = self
             .preview
             .as_ref()
-            .map_or(0, |(_, t)| t.lines().count().saturating_sub(1));
+            .map_or(0, |(_, preview)| preview.last_line());
         self.scroll = self.scroll.saturating_add_signed(delta).min(max);
     }
 
@@ -173,7 +213,7 @@ impl OutboxPopup {
                 let used = head.chars().count() + state.chars().count() + 1;
                 Line::from(vec![
                     Span::styled(head, style),
-                    state_span(&row.state, theme),
+                    delivery_span(&row.state, theme),
                     Span::styled(format!(" {state}"), state_style(&row.state, theme)),
                     Span::styled(
                         format!(
@@ -193,8 +233,8 @@ impl OutboxPopup {
             .borders(Borders::LEFT | Borders::TOP)
             .border_style(theme.border(false))
             .title(Span::styled(" would send / sent ", theme.muted()));
-        let text = match (&self.preview, self.selected) {
-            (Some((id, text)), Some(selected)) if *id == selected => text,
+        let preview = match (&self.preview, self.selected) {
+            (Some((id, preview)), Some(selected)) if *id == selected => preview,
             _ => {
                 let waiting = if rows.is_empty() {
                     ""
@@ -210,10 +250,8 @@ impl OutboxPopup {
         // Only what can show: a preview may be megabytes of attacker text.
         let rows = usize::from(area.height);
         let cells = rows * usize::from(area.width);
-        let lines: Vec<Line> = text
-            .lines()
-            .skip(self.scroll)
-            .take(rows)
+        let lines: Vec<Line> = preview
+            .lines(self.scroll, rows)
             .map(|l| {
                 let style = if l.starts_with("== ") {
                     theme.title(true)
@@ -240,15 +278,30 @@ fn state_label(state: &DeliveryState) -> &'static str {
     }
 }
 
-fn state_span(state: &DeliveryState, theme: &Theme) -> Span<'static> {
-    delivery_span(state, theme)
-}
-
 fn state_style(state: &DeliveryState, theme: &Theme) -> ratatui::style::Style {
     match state {
         DeliveryState::DryRun => theme.warning(),
         DeliveryState::DeadLetter { .. } => theme.error(),
         DeliveryState::Delivered => theme.ok(),
         _ => theme.muted(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_shows_the_lines_str_lines_would_from_any_line_on() {
+        for raw in ["", "\n", "\n\n", "a", "a\n", "a\nb\nc", "a\n\nb\n"] {
+            let preview = LoadedPreview::new(SafeText::multiline(raw));
+            let all: Vec<&str> = raw.lines().collect();
+            assert_eq!(preview.last_line(), all.len().saturating_sub(1), "{raw:?}");
+            for first in 0..=all.len() {
+                let shown: Vec<&str> = preview.lines(first, 2).collect();
+                let expected: Vec<&str> = all.iter().skip(first).take(2).copied().collect();
+                assert_eq!(shown, expected, "{raw:?} from line {first}");
+            }
+        }
     }
 }
