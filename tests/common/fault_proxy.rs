@@ -98,6 +98,9 @@ pub struct Exchange {
     pub created: bool,
     /// For a 429: when its answer was written and the wait it asked for.
     pub rate_limit: Option<(Instant, Duration)>,
+    /// For a 429: when the client closed the connection, having read the
+    /// answer (`None`: it had not within a few seconds).
+    pub read_by_client: Option<Instant>,
 }
 
 struct State {
@@ -235,6 +238,7 @@ fn decide(shared: &Shared, request: &Received, accepted: Instant) -> (usize, Exc
         upstream_status: None,
         created: false,
         rate_limit,
+        read_by_client: None,
     };
     state.exchanges.push(exchange.clone());
     (state.exchanges.len() - 1, exchange)
@@ -270,6 +274,8 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream, accepted: Instant) {
             // The wait counts from the moment the answer left.
             let sent = Instant::now();
             update(&shared, index, |e| e.rate_limit = Some((sent, wait)));
+            let read = closed_by_client(&mut stream).await;
+            update(&shared, index, |e| e.read_by_client = read);
         }
         Some((kind, false)) => fail(stream, kind, index).await,
         Some((kind, true)) => {
@@ -375,6 +381,23 @@ async fn write_answer(
     let _ = stream.write_all(body).await;
     let _ = stream.flush().await;
     let _ = stream.shutdown().await;
+}
+
+/// When the client closes its side (it has read the whole answer, which
+/// said `Connection: close`); `None` if it has not within a few seconds.
+async fn closed_by_client(stream: &mut TcpStream) -> Option<Instant> {
+    let mut buf = [0u8; 512];
+    let wait_for_eof = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return Instant::now(),
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait_for_eof)
+        .await
+        .ok()
 }
 
 /// `index` varies the 5xx between 500, 502 and 503.

@@ -19,10 +19,10 @@ use crate::destinations::{
     CONFLUENCE_REFUSAL, LINEAR_REFUSAL, PAGERDUTY_REFUSAL, PREFIX, S3_REFUSAL,
 };
 
-/// A request may still arrive this long after a 429 left the proxy without
-/// breaking the rule: it was sent before the client could have read the
-/// 429 (other deliveries were in flight, and a loaded machine delays both
-/// the client's reading and the proxy's accepting).
+/// A request may still arrive this long after the client had read a 429
+/// (closed its connection) without breaking the rule: it was sent before
+/// the client could act on the 429 (other deliveries were in flight, and a
+/// loaded machine delays the proxy's accepting).
 pub const RACE_GRACE: Duration = Duration::from_millis(500);
 /// A 429 answered this shortly before a kill may have died with the
 /// process before it was recorded in the store (the process is stopped at a
@@ -237,6 +237,11 @@ pub fn early_requests(exchanges: &[Exchange], kills: &[Instant]) -> EarlyCount {
             continue;
         };
         let end = sent + wait;
+        // Requests the client sent before it could act on the 429: up to
+        // RACE_GRACE after it had read the answer (on a loaded machine the
+        // client may read it well after the proxy wrote it).
+        let read = limited.read_by_client.map_or(sent, |read| read.max(sent));
+        let race_end = read + RACE_GRACE;
         let unrecorded_kill = kills
             .iter()
             .copied()
@@ -253,7 +258,7 @@ pub fn early_requests(exchanges: &[Exchange], kills: &[Instant]) -> EarlyCount {
             let same = later.subject.key.is_some() && later.subject.key == limited.subject.key;
             if same {
                 count.same_item += 1;
-            } else if later.arrived < sent + RACE_GRACE {
+            } else if later.arrived < race_end {
                 count.raced += 1;
             } else {
                 count.destination += 1;
