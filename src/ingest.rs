@@ -377,7 +377,7 @@ pub fn run(args: IngestArgs, paths: &Paths) -> Result<ExitCode> {
             "store": store_path,
             "seconds": elapsed.as_secs_f64(),
         });
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", crate::terminal_json::to_terminal_json(&report)?);
     } else {
         print_total(
             &total,

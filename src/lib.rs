@@ -26,6 +26,7 @@ pub mod sources;
 pub mod store;
 pub mod store_cmd;
 pub mod synth;
+pub mod terminal_json;
 pub mod tui;
 pub mod webhook;
 pub mod workflows;

@@ -225,7 +225,7 @@ pub fn run(args: ReplayArgs, paths: &Paths) -> Result<ExitCode> {
         to,
     )?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", crate::terminal_json::to_terminal_json(&report)?);
     } else {
         eprintln!(
             "replayed {} event(s) ({} rejected) from {} to {}: {} finding(s)",

@@ -223,7 +223,7 @@ fn follows_emoji_base(s: &str, i: usize) -> bool {
 /// Characters rewritten wherever they appear: Cc, Cf, Zl, Zp and
 /// default-ignorable code points (Unicode 16), minus U+FE0E/U+FE0F which
 /// [`must_escape`] judges in context.
-fn is_hazard(c: char) -> bool {
+pub(crate) fn is_hazard(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' // C0, DEL, C1 (8-bit CSI, OSC, DCS, ST, ...)
         | '\u{ad}'                   // soft hyphen

@@ -349,6 +349,35 @@ fn check_sample_on_the_bundled_and_a_hostile_sample() {
     }
     // Shown as visible escapes (the actor key is lower-cased).
     assert!(text.contains(r"evil\x1b]52;c;agk=\x07\u{202e}"), "{text}");
+
+    // `--json` is inert too (C1 CSI and BiDi included, which serde_json
+    // alone leaves raw) and still reads back as the same data.
+    let line = line.replace("@example.com", r"\u009b2J\u2066\u007f@example.com");
+    std::fs::write(&hostile, format!("{line}\n")).unwrap();
+    let out = sandbox.run(&[
+        "check",
+        "bursts",
+        "--sample",
+        hostile.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for raw in [
+        '\u{1b}', '\u{7}', '\u{7f}', '\u{9b}', '\u{202e}', '\u{2066}',
+    ] {
+        assert!(!text.contains(raw), "{raw:?} reached the terminal: {text}");
+    }
+    let run: Value = serde_json::from_str(&text).unwrap();
+    let actor = run["findings"][0]["actor"].as_str().unwrap();
+    assert!(
+        actor.contains("\u{202e}") && actor.contains("\u{9b}2j\u{2066}"),
+        "the data is unchanged: {actor:?}"
+    );
 }
 
 #[test]

@@ -33,7 +33,8 @@ pub(super) fn run(paths: &Paths, effective: bool, json: bool) -> anyhow::Result<
         let doc = to_json(paths, &loaded, &listed, extras.as_ref());
         println!(
             "{}",
-            serde_json::to_string_pretty(&doc).context("rendering the settings as JSON")?
+            crate::terminal_json::to_terminal_json(&doc)
+                .context("rendering the settings as JSON")?
         );
     } else {
         print!("{}", to_text(paths, &loaded, &listed, extras.as_ref()));

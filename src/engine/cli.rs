@@ -500,7 +500,7 @@ pub fn run_check(args: CheckArgs, paths: &Paths) -> Result<ExitCode> {
             "not_queued_workflow_off": result.held,
             "findings": findings,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        println!("{}", crate::terminal_json::to_terminal_json(&doc)?);
     } else {
         let requests = match mode.mode {
             WorkflowMode::On => format!("{} request(s) queued", counts.enqueued),

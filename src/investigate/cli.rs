@@ -195,7 +195,7 @@ pub fn run_investigate(args: InvestigateArgs, paths: &Paths) -> Result<ExitCode>
         .with_context(|| format!("investigating {}", draft_label(id)))?;
     if args.json {
         let out = json!({"id": draft_label(id), "status": "draft", "report": report});
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", crate::terminal_json::to_terminal_json(&out)?);
     } else {
         print!("{}", to_text(&report.document(DraftStatus::Draft.as_str())));
         println!(
@@ -276,7 +276,7 @@ fn list(paths: &Paths, status: Option<DraftStatus>, limit: usize, json: bool) ->
                        "untrusted_output": r.untrusted_output, "trigger": r.trigger_kind.as_str()})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        println!("{}", crate::terminal_json::to_terminal_json(&items)?);
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
@@ -324,7 +324,7 @@ fn show(paths: &Paths, id: &str, format: Format) -> Result<ExitCode> {
             let out = json!({"id": draft_label(row.id), "status": row.status.as_str(),
                              "approved_by": row.approved_by, "publish_to": row.publish_to,
                              "confluence": confluence, "report": report});
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            println!("{}", crate::terminal_json::to_terminal_json(&out)?);
         }
     }
     if let (Format::Text | Format::Markdown, Some(page)) = (format, page) {

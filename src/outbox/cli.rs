@@ -132,7 +132,7 @@ fn list(paths: &Paths, state: Option<OutboxState>, limit: usize, json: bool) -> 
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        println!("{}", crate::terminal_json::to_terminal_json(&rows)?);
         return Ok(ExitCode::SUCCESS);
     }
     if items.is_empty() {
@@ -179,7 +179,7 @@ fn show(paths: &Paths, id: i64, json: bool) -> Result<ExitCode> {
             "request": request.as_ref().ok(),
             "request_error": request.as_ref().err(),
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        println!("{}", crate::terminal_json::to_terminal_json(&doc)?);
         return Ok(ExitCode::SUCCESS);
     }
     let config = Config::load_or_default(&paths.config_file)?;

@@ -36,7 +36,10 @@ pub fn run(args: CheckArgs, paths: &Paths) -> Result<ExitCode> {
         .context("starting the async runtime")?;
     let run = runtime.block_on(run_sample(file, &config, &rules, &paths.data_dir, &options))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&run, file))?);
+        println!(
+            "{}",
+            crate::terminal_json::to_terminal_json(&to_json(&run, file))?
+        );
     } else {
         for rejection in &run.rejections {
             eprintln!(

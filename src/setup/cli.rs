@@ -73,7 +73,9 @@ pub fn run_doctor(args: DoctorArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     );
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(out, "{}", report.json()).context("writing the report")?;
+        let text = crate::terminal_json::to_terminal_json(&report.json())
+            .context("rendering the report as JSON")?;
+        writeln!(out, "{text}").context("writing the report")?;
     } else {
         if missing {
             writeln!(

@@ -81,7 +81,7 @@ pub fn run(args: WorkflowsArgs, paths: &Paths) -> Result<ExitCode> {
 fn list(policy: &ModePolicy, store: &Store, json: bool) -> Result<ExitCode> {
     let modes = policy.all(store)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&modes)?);
+        println!("{}", crate::terminal_json::to_terminal_json(&modes)?);
     } else {
         print!("{}", table(&modes));
     }

@@ -28,7 +28,7 @@ pub fn run(cmd: RulesCommand, paths: &Paths) -> anyhow::Result<()> {
             let doc = show_json(&loaded)?;
             println!(
                 "{}",
-                serde_json::to_string_pretty(&doc).context("rendering rules as JSON")?
+                crate::terminal_json::to_terminal_json(&doc).context("rendering rules as JSON")?
             );
         }
     }

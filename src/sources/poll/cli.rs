@@ -150,7 +150,7 @@ fn token_rules(paths: &Paths) -> Result<Rules> {
 
 fn print_report(report: &PollReport, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+        println!("{}", crate::terminal_json::to_terminal_json(report)?);
     } else {
         print!("{report}");
     }
