@@ -301,32 +301,11 @@ mod prompt_overrides {
 
     use soc_tui::config::Config;
     use soc_tui::investigate::setup::{self, SetupError};
-    use soc_tui::secrets::{Credential, Keychain, Resolver, SecretsError};
+    use soc_tui::secrets::{Credential, NoKeychain, Resolver};
 
     use super::*;
 
-    struct NoKeychain;
-
-    impl Keychain for NoKeychain {
-        fn read(&self, _: Credential) -> Result<Option<Secret>, SecretsError> {
-            Ok(None)
-        }
-        fn write(&self, credential: Credential, _: &Secret) -> Result<(), SecretsError> {
-            Err(SecretsError::KeychainUnavailable {
-                credential,
-                reason: "test".into(),
-            })
-        }
-        fn delete(&self, _: Credential) -> Result<bool, SecretsError> {
-            Ok(false)
-        }
-        fn backend(&self) -> &'static str {
-            "none"
-        }
-        fn availability(&self) -> Result<(), String> {
-            Err("test".into())
-        }
-    }
+    const NO_KEYCHAIN: NoKeychain = NoKeychain::new("test");
 
     fn env(name: &str) -> Option<OsString> {
         (name == Credential::LlmApiKey.env_var()).then(|| OsString::from(KEY))
@@ -373,7 +352,7 @@ mod prompt_overrides {
         let mut store = Store::open_in_memory().unwrap();
         store.insert_events(&events).unwrap();
         let store = Arc::new(Mutex::new(store));
-        let resolver = Resolver::new(&env, &NoKeychain);
+        let resolver = Resolver::new(&env, &NO_KEYCHAIN);
         let investigator =
             setup::investigator(&config(&server), dir.path(), Arc::clone(&store), &resolver)
                 .unwrap();
@@ -410,7 +389,7 @@ mod prompt_overrides {
             "Summarize {{console_findings}} please",
         );
         let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
-        let resolver = Resolver::new(&env, &NoKeychain);
+        let resolver = Resolver::new(&env, &NO_KEYCHAIN);
         let Err(err) = setup::investigator(&config(&server), dir.path(), store, &resolver) else {
             panic!("the broken override was accepted");
         };

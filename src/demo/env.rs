@@ -21,7 +21,7 @@ use crate::config::{
     AccountId, BaseUrl, Config, Email, HumanDuration, WorkflowMode, WorkflowsConfig,
 };
 use crate::paths::Paths;
-use crate::secrets::{Credential, Keychain, Resolver, Secret, SecretsError};
+use crate::secrets::{Credential, NoKeychain, Resolver, Secret};
 use crate::synth::{Generator, Params, Shape};
 
 /// How much of the history (ending now) the simulators also serve: what
@@ -185,7 +185,7 @@ impl DemoEnvironment {
     /// Credentials for soc-tui: the demo's environment and no OS keychain,
     /// so a demo never reads (or writes) the user's real credentials.
     pub fn resolver(&self) -> Resolver<'_> {
-        Resolver::new(self.lookup.as_ref(), &NoKeychain)
+        Resolver::new(self.lookup.as_ref(), &NO_KEYCHAIN)
     }
 
     /// The secret the anomaly webhook is signed with (also in `env`).
@@ -205,38 +205,7 @@ impl DemoEnvironment {
 }
 
 /// The demo's keychain: holds nothing and stores nothing.
-#[derive(Debug, Clone, Copy)]
-pub struct NoKeychain;
-
-const NO_KEYCHAIN: &str = "the demo uses only its own simulated credentials";
-
-impl Keychain for NoKeychain {
-    fn backend(&self) -> &'static str {
-        "none (demo)"
-    }
-
-    fn availability(&self) -> Result<(), String> {
-        Err(NO_KEYCHAIN.to_owned())
-    }
-
-    fn read(&self, _credential: Credential) -> Result<Option<Secret>, SecretsError> {
-        Ok(None)
-    }
-
-    fn write(&self, credential: Credential, _secret: &Secret) -> Result<(), SecretsError> {
-        Err(SecretsError::KeychainUnavailable {
-            credential,
-            reason: NO_KEYCHAIN.to_owned(),
-        })
-    }
-
-    fn delete(&self, credential: Credential) -> Result<bool, SecretsError> {
-        Err(SecretsError::KeychainUnavailable {
-            credential,
-            reason: NO_KEYCHAIN.to_owned(),
-        })
-    }
-}
+const NO_KEYCHAIN: NoKeychain = NoKeychain::new("the demo uses only its own simulated credentials");
 
 struct Urls {
     cloudflare: String,

@@ -31,7 +31,7 @@ pub mod sim;
 
 pub use cast::Cast;
 pub use clock::{ScenarioClock, Speed};
-pub use env::{DemoEnvironment, NoKeychain};
+pub use env::DemoEnvironment;
 pub use history::PrefillReport;
 pub use scenario::{
     Scenario, StepKind, StepRecord, WEBHOOK_DELIVERY_HEADER, WEBHOOK_SIGNATURE_HEADER, sign_webhook,
