@@ -215,3 +215,41 @@ async fn a_finding_starts_one_investigation_when_configured() {
     assert_eq!(report.trigger.kind, "finding");
     assert_eq!(report.assessment.verdict, Verdict::LikelyMalicious);
 }
+
+#[tokio::test]
+async fn a_members_role_change_is_undone_not_read_as_a_role_name() {
+    let (actor, at, mut events) = scenarios::compromised_admin();
+    // Cloudflare names the member, not the role, on a member's role change.
+    events.push(
+        scenarios::ev(
+            soc_tui::model::Source::Cloudflare,
+            "cf-member-update",
+            at + chrono::Duration::minutes(5),
+            &actor,
+        )
+        .action("update", soc_tui::model::ActionKind::Update)
+        .resource("account.member", "mallory.sidekick@evil.example")
+        .done(),
+    );
+    let (report, _) = investigate(&actor, at, events).await;
+    let steps = &report.assessment.next_steps;
+    assert!(
+        steps.contains(&NextStep::RevertPrivilegeChange {
+            target: "account.member \"mallory.sidekick@evil.example\"".into(),
+            event_ref: "cf:cf-member-update".into(),
+        }),
+        "{steps:?}"
+    );
+    assert!(
+        !steps
+            .iter()
+            .any(|s| matches!(s, NextStep::RemoveRole { role, .. } if role.contains("sidekick"))),
+        "a member is not a role: {steps:?}"
+    );
+    // Roles themselves are still removed by name.
+    assert!(
+        steps
+            .iter()
+            .any(|s| matches!(s, NextStep::RemoveRole { role, .. } if role.contains("bob")))
+    );
+}

@@ -26,7 +26,7 @@
 
 use std::collections::BTreeSet;
 
-use super::markers::{Baseline, MarkerKind, SequenceKind};
+use super::markers::{Baseline, MarkerKind, SequenceKind, resource_label};
 use super::timeline::Timeline;
 use super::verdict::{Assessment, Factor, Indicator, IndicatorSeverity, NextStep, Verdict};
 
@@ -308,6 +308,14 @@ fn confidence(
     round2(c.clamp(0.0, 0.99))
 }
 
+fn is_role(event: &crate::model::AuditEvent) -> bool {
+    event
+        .resource
+        .kind
+        .as_deref()
+        .is_some_and(|kind| kind.to_ascii_lowercase().contains("role"))
+}
+
 fn next_steps(
     verdict: Verdict,
     timeline: &Timeline,
@@ -330,9 +338,18 @@ fn next_steps(
                         MarkerKind::PrivilegeChange
                             if entry.event.action.kind != crate::model::ActionKind::Revoke =>
                         {
-                            NextStep::RemoveRole {
-                                role: subject.clone(),
-                                event_ref: entry.event_ref.clone(),
+                            // Only a role's own name is a role to remove: a
+                            // member's role change names the member.
+                            if is_role(&entry.event) {
+                                NextStep::RemoveRole {
+                                    role: subject.clone(),
+                                    event_ref: entry.event_ref.clone(),
+                                }
+                            } else {
+                                NextStep::RevertPrivilegeChange {
+                                    target: resource_label(&entry.event),
+                                    event_ref: entry.event_ref.clone(),
+                                }
                             }
                         }
                         _ => continue,

@@ -98,9 +98,23 @@ pub struct Factor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum NextStep {
-    RevokeToken { token: String, event_ref: String },
-    RemoveRole { role: String, event_ref: String },
-    ContactActor { reason: String },
+    RevokeToken {
+        token: String,
+        event_ref: String,
+    },
+    RemoveRole {
+        role: String,
+        event_ref: String,
+    },
+    /// A privilege change to something that is not a role (a member, a
+    /// policy): the target is a resource label, never a role name.
+    RevertPrivilegeChange {
+        target: String,
+        event_ref: String,
+    },
+    ContactActor {
+        reason: String,
+    },
     NoAction,
 }
 
@@ -113,6 +127,9 @@ impl NextStep {
             }
             NextStep::RemoveRole { role, event_ref } => {
                 format!("Remove role \"{role}\" (granted in {event_ref})")
+            }
+            NextStep::RevertPrivilegeChange { target, event_ref } => {
+                format!("Undo the privilege change to {target} (made in {event_ref})")
             }
             NextStep::ContactActor { reason } => format!("Contact the actor: {reason}"),
             NextStep::NoAction => "No action".to_owned(),
