@@ -253,3 +253,48 @@ async fn a_members_role_change_is_undone_not_read_as_a_role_name() {
             .any(|s| matches!(s, NextStep::RemoveRole { role, .. } if role.contains("bob")))
     );
 }
+
+#[tokio::test]
+async fn routine_admin_work_in_an_ordinary_setting_is_benign() {
+    let (actor, at, events) = scenarios::routine_admin();
+    let (report, _) = investigate(&actor, at, events).await;
+    let a = &report.assessment;
+    assert_eq!(
+        a.verdict,
+        Verdict::Benign,
+        "{:#?}",
+        report.heuristic.factors
+    );
+    let names = factor_names(&report).join("\n");
+    assert!(names.contains("Routine for this actor"), "{names}");
+    assert!(
+        report
+            .timeline
+            .iter()
+            .filter(|r| r.event_ref.starts_with("dd:dd-"))
+            .all(|r| r
+                .markers
+                .contains(&soc_tui::investigate::markers::MarkerKind::RoutineChange)),
+        "every grant and deletion of the burst is marked routine"
+    );
+}
+
+#[tokio::test]
+async fn the_same_routine_from_a_new_ip_at_night_is_not_let_off() {
+    let (actor, _, mut events) = scenarios::routine_admin();
+    let at = scenarios::night();
+    // Move the burst to 03:00 and to an address never seen before.
+    for event in events.iter_mut().filter(|e| e.id.starts_with("dd-")) {
+        event.time = at + (event.time - scenarios::afternoon());
+        event.actor.ip = Some(scenarios::NEW_IP.into());
+    }
+    let (report, _) = investigate(&actor, at, events).await;
+    let names = factor_names(&report).join("\n");
+    assert!(!names.contains("Routine for this actor"), "{names}");
+    assert_ne!(
+        report.assessment.verdict,
+        Verdict::Benign,
+        "{:#?}",
+        report.heuristic.factors
+    );
+}

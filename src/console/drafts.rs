@@ -353,7 +353,8 @@ pub fn marker_kind(kind: ReportMarker) -> MarkerKind {
         ReportMarker::NewUserAgent
         | ReportMarker::OffHours
         | ReportMarker::Failed
-        | ReportMarker::InstructionText => MarkerKind::Other,
+        | ReportMarker::InstructionText
+        | ReportMarker::RoutineChange => MarkerKind::Other,
     }
 }
 

@@ -19,14 +19,16 @@
 //! | text addressed to an AI in the logs | +2.0 |
 //! | every deletion re-created soon after | -1.5 |
 //! | only known IPs / only usual hours (history known) | -1.0 each |
+//! | every privilege change and deletion of a kind the actor made on 3+ days of the history, from known IPs in usual hours, no credential minted | -2.5 |
 //!
 //! Score >= 6 with a privilege, credential or destructive factor: likely
 //! malicious; >= 3: suspicious; else misconfiguration when the activity
-//! shows a fix (re-creations, failures, lone deletions), else benign.
+//! shows a fix (re-creations, failures, lone deletions that are not routine
+//! for the actor), else benign.
 
 use std::collections::BTreeSet;
 
-use super::markers::{Baseline, MarkerKind, SequenceKind, resource_label};
+use super::markers::{Baseline, MarkerKind, ROUTINE_DAYS, SequenceKind, resource_label};
 use super::timeline::Timeline;
 use super::verdict::{Assessment, Factor, Indicator, IndicatorSeverity, NextStep, Verdict};
 
@@ -95,6 +97,13 @@ pub fn classify(timeline: &Timeline, baseline: &Baseline, actor: &str) -> Assess
         indicators: Vec::new(),
     };
 
+    // From known addresses at the actor's usual hours, with no credential
+    // minted: the setting in which routine admin work can be told apart.
+    let ordinary_setting = baseline.usual_hours_known
+        && s.refs_with(MarkerKind::NewIp).is_empty()
+        && s.refs_with(MarkerKind::OffHours).is_empty()
+        && s.refs_with(MarkerKind::CredentialCreated).is_empty()
+        && s.refs_with(MarkerKind::InstructionText).is_empty();
     let credentials = s.refs_with(MarkerKind::CredentialCreated);
     if !credentials.is_empty() {
         s.add(
@@ -159,7 +168,7 @@ pub fn classify(timeline: &Timeline, baseline: &Baseline, actor: &str) -> Assess
         s.add(
             format!("Privilege changes ({})", privilege.len()),
             weight,
-            privilege,
+            privilege.clone(),
             Some(High),
         );
     }
@@ -193,6 +202,32 @@ pub fn classify(timeline: &Timeline, baseline: &Baseline, actor: &str) -> Assess
             2.0,
             instructions,
             Some(High),
+        );
+    }
+
+    // Privilege changes and deletions of kinds the actor makes on many days
+    // of the history, in an ordinary setting, are their job, not an intrusion.
+    let routine_refs = s.refs_with(MarkerKind::RoutineChange);
+    let routine = ordinary_setting
+        && (!privilege.is_empty() || !destructive.is_empty())
+        && privilege
+            .iter()
+            .chain(destructive.iter())
+            .all(|r| routine_refs.contains(r));
+    if routine {
+        let changed: Vec<String> = privilege
+            .iter()
+            .chain(destructive.iter())
+            .cloned()
+            .collect();
+        s.add(
+            format!(
+                "Routine for this actor: the same kinds of change on {ROUTINE_DAYS}+ days of the \
+                 history, from known IPs in usual hours"
+            ),
+            -2.5,
+            changed,
+            None,
         );
     }
 
@@ -249,7 +284,8 @@ pub fn classify(timeline: &Timeline, baseline: &Baseline, actor: &str) -> Assess
 
     let score = s.score();
     let grave = s.has("Privilege") || s.has("Credential") || s.has("Destructive");
-    let fix_signals = !recreated.is_empty() || !failed.is_empty() || !destructive.is_empty();
+    let fix_signals =
+        !recreated.is_empty() || !failed.is_empty() || (!destructive.is_empty() && !routine);
     let verdict = if score >= MALICIOUS_SCORE && grave {
         Verdict::LikelyMalicious
     } else if score >= SUSPICIOUS_SCORE {

@@ -39,6 +39,9 @@ pub enum MarkerKind {
     Failed,
     /// Text in the event that addresses an AI ("ignore previous instructions").
     InstructionText,
+    /// A privilege change or deletion of a resource type this actor changed
+    /// on many days of the history: their routine work.
+    RoutineChange,
 }
 
 impl MarkerKind {
@@ -53,6 +56,7 @@ impl MarkerKind {
             MarkerKind::Destructive => "destructive",
             MarkerKind::Failed => "failed",
             MarkerKind::InstructionText => "text addressed to AI",
+            MarkerKind::RoutineChange => "routine for actor",
         }
     }
 }
@@ -152,6 +156,9 @@ pub fn annotate(timeline: &mut Timeline, history: &ActorHistory) -> Baseline {
             });
         }
         markers.extend(action_markers(event));
+        if let Some(marker) = routine_change(event, history) {
+            markers.push(marker);
+        }
         if let Some(phrase) = instruction_text(event) {
             markers.push(Marker {
                 kind: MarkerKind::InstructionText,
@@ -256,6 +263,25 @@ pub fn is_credential_creation(event: &AuditEvent) -> bool {
     let makes_secret = event.action.kind == ActionKind::Create
         || has_any(&event.action.verb.to_lowercase(), NEW_SECRET_VERBS);
     makes_secret && has_any(&words, CREDENTIAL_WORDS)
+}
+
+/// Days of the history on which the actor must have changed a resource
+/// type for one more change to it to count as routine.
+pub const ROUTINE_DAYS: u64 = 3;
+
+/// Marks the privilege changes and deletions that are routine for the actor
+/// (the only changes where telling routine from intrusion matters).
+fn routine_change(event: &AuditEvent, history: &ActorHistory) -> Option<Marker> {
+    if !(is_privilege_change(event) || is_destructive(event)) {
+        return None;
+    }
+    let kind = nonblank(&event.resource.kind)?;
+    let days = *history.change_days_by_type.get(kind)?;
+    (days >= ROUTINE_DAYS).then(|| Marker {
+        kind: MarkerKind::RoutineChange,
+        detail: format!("this actor changed {kind} resources on {days} days of the history"),
+        subject: Some(kind.to_owned()),
+    })
 }
 
 pub fn is_privilege_change(event: &AuditEvent) -> bool {

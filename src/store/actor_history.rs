@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
+use super::baseline_data::NON_CHANGE_KINDS_SQL;
 use super::{HOUR_MS, Result, Store, sql_err, to_count, to_ms};
+
+const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// An actor's history over `[from, to)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +23,9 @@ pub struct ActorHistory {
     pub hour_of_day: [u64; 24],
     /// Distinct UTC days with activity.
     pub active_days: u64,
+    /// Resource type -> distinct UTC days on which the actor successfully
+    /// changed one (what is routine work for them).
+    pub change_days_by_type: HashMap<String, u64>,
     pub events: u64,
 }
 
@@ -54,7 +60,29 @@ impl Store {
                  GROUP BY actor_ip, actor_user_agent",
             )
             .map_err(sql_err(path, OP))?;
+        let mut change_days = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT resource_type, count(DISTINCT time / {DAY_MS}) FROM events
+                 WHERE actor_key = ?1 AND time >= ?2 AND time < ?3
+                   AND resource_type IS NOT NULL AND outcome != 'failure'
+                   AND kind NOT IN {NON_CHANGE_KINDS_SQL}
+                 GROUP BY resource_type"
+            ))
+            .map_err(sql_err(path, OP))?;
         for key in keys {
+            let rows = change_days
+                .query_map(params![key, from_ms, to_ms], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(sql_err(path, OP))?;
+            for (kind, days) in rows {
+                let days = to_count(path, OP, days)?;
+                // Several keys of one person: their busiest key tells.
+                let slot = history.change_days_by_type.entry(kind).or_default();
+                *slot = (*slot).max(days);
+            }
             let rows = hours
                 .query_map(params![key, from_ms, to_ms], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))

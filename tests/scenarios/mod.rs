@@ -263,3 +263,50 @@ pub fn busy_window(email: &str, at: DateTime<Utc>, n: usize) -> Vec<AuditEvent> 
         })
         .collect()
 }
+
+/// oscar.oncall: an admin who grants Datadog roles and deletes monitors
+/// every few days, from the office, in office hours; at 14:00 a burst of the
+/// same (three grants, two deletions) from the office IP.
+pub fn routine_admin() -> (String, DateTime<Utc>, Vec<AuditEvent>) {
+    let email = "oscar.oncall@example.com";
+    let at = afternoon();
+    let mut events = office_history(email, at, 21);
+    for day in [3, 6, 9, 13, 16] {
+        let t = at - TimeDelta::days(day) - TimeDelta::hours(2);
+        events.push(
+            ev(Source::Datadog, &format!("hist-grant-{day}"), t, email)
+                .action("modified", ActionKind::Update)
+                .resource("role", "Datadog Standard Role")
+                .done(),
+        );
+        events.push(
+            ev(
+                Source::Datadog,
+                &format!("hist-del-{day}"),
+                t + TimeDelta::minutes(5),
+                email,
+            )
+            .action("deleted", ActionKind::Delete)
+            .resource("monitor", &format!("stale-check-{day}"))
+            .done(),
+        );
+    }
+    let t = |m: i64| at + TimeDelta::minutes(m);
+    for i in 0..3 {
+        events.push(
+            ev(Source::Datadog, &format!("dd-grant-{i}"), t(i), email)
+                .action("modified", ActionKind::Update)
+                .resource("role", &format!("Datadog Standard Role (new hire {i})"))
+                .done(),
+        );
+    }
+    for i in 0..2 {
+        events.push(
+            ev(Source::Datadog, &format!("dd-del-{i}"), t(5 + i), email)
+                .action("deleted", ActionKind::Delete)
+                .resource("monitor", &format!("old-alert-{i}"))
+                .done(),
+        );
+    }
+    (email.to_owned(), at, events)
+}
