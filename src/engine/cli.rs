@@ -63,18 +63,15 @@ pub enum CheckName {
 impl CheckName {
     /// The scheduled check; `None` for the investigation.
     pub fn check(self) -> Option<CheckKind> {
-        match self {
-            CheckName::Baseline => Some(CheckKind::Baseline),
-            CheckName::Bursts => Some(CheckKind::Bursts),
-            CheckName::Tokens => Some(CheckKind::Tokens),
-            CheckName::Investigation => None,
-        }
+        crate::workflows::check_of(self.workflow())
     }
 
     pub fn workflow(self) -> Workflow {
-        match self.check() {
-            Some(check) => crate::workflows::of_check(check),
-            None => Workflow::Investigation,
+        match self {
+            CheckName::Baseline => Workflow::Baseline,
+            CheckName::Bursts => Workflow::Burst,
+            CheckName::Tokens => Workflow::Token,
+            CheckName::Investigation => Workflow::Investigation,
         }
     }
 }

@@ -38,21 +38,41 @@ pub fn acquire_lease(
     id: &str,
     now: chrono::DateTime<Utc>,
     stale_after: Duration,
-) -> Result<(bool, Option<Lease>), StoreError> {
+) -> Result<LeaseAttempt, StoreError> {
     if store.try_acquire_lease(id, now, chrono_duration(stale_after))? {
-        return Ok((true, None));
+        return Ok(LeaseAttempt::Acquired);
     }
     match store.lease()? {
         Some(lease) if holder_gone(&lease.holder) => {
             if store.take_over_lease(&lease.holder, id, now)? {
                 tracing::warn!(previous = %lease.holder, "took the lease of a process that is gone");
-                Ok((true, None))
+                Ok(LeaseAttempt::Acquired)
             } else {
                 // Someone else was faster: they hold it now.
-                Ok((false, store.lease()?))
+                Ok(LeaseAttempt::held(store.lease()?, now))
             }
         }
-        other => Ok((false, other)),
+        other => Ok(LeaseAttempt::held(other, now)),
+    }
+}
+
+/// What [`acquire_lease`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseAttempt {
+    Acquired,
+    /// Held by someone else (named in refusals).
+    Held(Lease),
+}
+
+impl LeaseAttempt {
+    /// `lease` as read; `None` means it was released between our attempt and
+    /// the read: another process took or dropped it a moment ago.
+    fn held(lease: Option<Lease>, now: chrono::DateTime<Utc>) -> LeaseAttempt {
+        LeaseAttempt::Held(lease.unwrap_or(Lease {
+            holder: "(another process, just now)".into(),
+            acquired_at: now,
+            heartbeat_at: now,
+        }))
     }
 }
 
@@ -129,27 +149,28 @@ pub(super) async fn keep_lease(shared: Arc<Shared>) {
         let result = shared
             .store
             .call(move |store| {
-                if held {
-                    let ok = store.heartbeat_lease(&id, now)?;
-                    // Who took it over, for the warning.
-                    let lease = if ok { None } else { store.lease()? };
-                    Ok::<_, crate::store::StoreError>((ok, lease))
+                if !held {
+                    return acquire_lease(store, &id, now, stale_after);
+                }
+                if store.heartbeat_lease(&id, now)? {
+                    Ok(LeaseAttempt::Acquired)
                 } else {
-                    acquire_lease(store, &id, now, stale_after)
+                    // Who took it over, for the warning.
+                    Ok(LeaseAttempt::held(store.lease()?, now))
                 }
             })
             .await;
         match result {
-            Ok(Ok((true, _))) => {
+            Ok(Ok(LeaseAttempt::Acquired)) => {
                 last_confirmed = Instant::now();
                 if !held {
                     tracing::info!(engine = %shared.engine_id, "took over the engine lease");
                     shared.set_lease(true, Some(shared.engine_id.clone()));
                 }
             }
-            Ok(Ok((false, lease))) => {
+            Ok(Ok(LeaseAttempt::Held(lease))) => {
                 if held {
-                    let other = lease.map(|l| l.holder);
+                    let other = Some(lease.holder);
                     tracing::warn!(engine = %shared.engine_id, holder = ?other,
                         "lost the engine lease; scheduled checks stop here");
                     shared.set_lease(false, other);
@@ -247,17 +268,19 @@ mod tests {
         );
 
         // Its heartbeat is fresh and it runs: we wait, and are told who holds it.
-        let (taken, held_by) = acquire_lease(&mut store, &engine_id(), now, stale).unwrap();
-        assert!(!taken);
-        assert_eq!(held_by.map(|l| l.holder), Some(crashed.clone()));
+        let attempt = acquire_lease(&mut store, &engine_id(), now, stale).unwrap();
+        assert!(
+            matches!(&attempt, LeaseAttempt::Held(lease) if lease.holder == crashed),
+            "{attempt:?}"
+        );
 
         child.kill().expect("kill");
         child.wait().expect("reap");
         if cfg!(target_os = "linux") {
             // Killed: its fresh heartbeat no longer makes us wait a minute.
             let us = engine_id();
-            let (taken, _) = acquire_lease(&mut store, &us, now, stale).unwrap();
-            assert!(taken);
+            let attempt = acquire_lease(&mut store, &us, now, stale).unwrap();
+            assert_eq!(attempt, LeaseAttempt::Acquired);
             assert_eq!(store.lease().unwrap().map(|l| l.holder), Some(us));
         }
     }

@@ -40,8 +40,8 @@ pub use clock::{EngineClock, TokioClock, WallClock};
 pub use health::{CheckHealth, HealthSnapshot};
 pub use intake::{Freshness, Intake, IntakeError, IntakeFuture, NoIntake};
 pub use lease::{
-    DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, acquire_lease, engine_id, heartbeat_age,
-    holder_gone,
+    DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, LeaseAttempt, acquire_lease, engine_id,
+    heartbeat_age, holder_gone,
 };
 pub use poll_intake::PollIntake;
 pub use store_access::{StoreHandle, StoreTaskError};
@@ -219,15 +219,15 @@ impl Engine {
         let store = StoreHandle::new(store);
         let now = options.clock.now();
         let (id, stale_after) = (engine_id.clone(), options.stale_after);
-        let (acquired, holder) = store
+        let attempt = store
             .call(move |s| lease::acquire_lease(s, &id, now, stale_after))
             .await??;
-        if !acquired && options.lease == LeaseMode::Exclusive {
-            let lease = holder.unwrap_or(Lease {
-                holder: "(released while we looked)".into(),
-                acquired_at: now,
-                heartbeat_at: now,
-            });
+        let holder = match &attempt {
+            LeaseAttempt::Acquired => engine_id.clone(),
+            LeaseAttempt::Held(lease) => lease.holder.clone(),
+        };
+        let acquired = attempt == LeaseAttempt::Acquired;
+        if let (LeaseAttempt::Held(lease), LeaseMode::Exclusive) = (attempt, options.lease) {
             return Err(EngineError::LeaseHeld {
                 store: store.path().to_string(),
                 age: lease::heartbeat_age(lease.heartbeat_at, now),
@@ -263,11 +263,7 @@ impl Engine {
             acquired,
         ));
         let _ = shared.events.send(EngineEvent::LeaseChanged {
-            holder: if acquired {
-                Some(engine_id.clone())
-            } else {
-                holder.map(|l| l.holder)
-            },
+            holder: Some(holder),
             ours: acquired,
         });
         tracing::info!(engine = %engine_id, lease = acquired, dry_run = options.dry_run, "engine started");

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use crate::engine::{
-    DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, EngineClock, StoreHandle, StoreTaskError,
-    acquire_lease, engine_id, heartbeat_age,
+    DEFAULT_HEARTBEAT_EVERY, DEFAULT_STALE_AFTER, EngineClock, LeaseAttempt, StoreHandle,
+    StoreTaskError, acquire_lease, engine_id, heartbeat_age,
 };
-use crate::store::{Lease, StoreError};
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryLeaseError {
@@ -53,15 +53,10 @@ impl DeliveryLease {
         let holder = engine_id();
         let now = clock.now();
         let id = holder.clone();
-        let (acquired, current) = store
+        let attempt = store
             .call(move |s| acquire_lease(s, &id, now, DEFAULT_STALE_AFTER))
             .await??;
-        if !acquired {
-            let lease = current.unwrap_or(Lease {
-                holder: "(another process, just now)".into(),
-                acquired_at: now,
-                heartbeat_at: now,
-            });
+        if let LeaseAttempt::Held(lease) = attempt {
             return Err(DeliveryLeaseError::Held {
                 store: store.path().to_string(),
                 age: heartbeat_age(lease.heartbeat_at, now),

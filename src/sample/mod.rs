@@ -165,13 +165,7 @@ pub async fn run_sample(
         findings: Vec::new(),
         investigation: None,
     };
-    let check = match options.workflow {
-        Workflow::Baseline => Some(CheckKind::Baseline),
-        Workflow::Burst => Some(CheckKind::Bursts),
-        Workflow::Token => Some(CheckKind::Tokens),
-        Workflow::Investigation => None,
-    };
-    match check {
+    match crate::workflows::check_of(options.workflow) {
         Some(check) => {
             let cadences = Cadences::from(&config.checks);
             run.windows = windows_of(check, first, last, options.at, &cadences);

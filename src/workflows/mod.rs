@@ -116,6 +116,17 @@ pub fn of_check(check: CheckKind) -> Workflow {
     }
 }
 
+/// The scheduled check a workflow runs; `None` for the investigation, which
+/// runs on demand.
+pub fn check_of(workflow: Workflow) -> Option<CheckKind> {
+    match workflow {
+        Workflow::Baseline => Some(CheckKind::Baseline),
+        Workflow::Burst => Some(CheckKind::Bursts),
+        Workflow::Token => Some(CheckKind::Tokens),
+        Workflow::Investigation => None,
+    }
+}
+
 /// The workflow whose mode decides an analyst's publish of a report: its
 /// Confluence page is the investigation's own output; a Linear ticket or
 /// PagerDuty event escalates the finding that started the investigation,
