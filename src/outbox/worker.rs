@@ -123,21 +123,15 @@ impl OutboxWorker {
 
     /// Emits `OutboxChanged` and `Delivered` / `DeliveryFailed` on `events`.
     pub fn with_events(self, events: broadcast::Sender<EngineEvent>) -> OutboxWorker {
-        let inner = match Arc::try_unwrap(self.inner) {
-            Ok(mut inner) => {
-                inner.events = Some(events);
-                inner
-            }
-            Err(shared) => Inner {
+        let shared = &self.inner;
+        OutboxWorker {
+            inner: Arc::new(Inner {
                 store: shared.store.clone(),
                 sinks: Arc::clone(&shared.sinks),
                 settings: shared.settings,
                 clock: Arc::clone(&shared.clock),
                 events: Some(events),
-            },
-        };
-        OutboxWorker {
-            inner: Arc::new(inner),
+            }),
         }
     }
 
