@@ -3,12 +3,14 @@
 //! others (and its own task) carry on, commands, the lease between two
 //! engines, and shutdown releasing it.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde_json::json;
+use common::activity::{role_grants, token_creation};
 use soc_tui::detect::rules::parse;
 use soc_tui::engine::{
     Cadences, CheckKind, CoveredWindow, Engine, EngineCommand, EngineError, EngineEvent,
@@ -188,56 +190,13 @@ fn missed_activity() -> Vec<AuditEvent> {
             raw: "{}".into(),
         })
         .collect();
-    events.push(AuditEvent {
-        source: Source::Cloudflare,
-        id: "tok-1".into(),
-        time: Utc.with_ymd_and_hms(2026, 11, 21, 10, 20, 0).unwrap(),
-        actor: Actor {
-            email: Some("mallory@example.com".into()),
-            ..Actor::default()
-        },
-        action: Action {
-            verb: "token_create".into(),
-            kind: ActionKind::Create,
-            description: None,
-        },
-        resource: Resource {
-            kind: Some("account".into()),
-            ..Resource::default()
-        },
-        outcome: Outcome::Success,
-        account: Some("acct".into()),
-        raw: json!({"id": "tok-1", "metadata": {"token_name": "deploy-all", "token_tag": "t1"}})
-            .to_string(),
-    });
-    for k in 0..3 {
-        let id = format!("grant-{k}");
-        let time = Utc.with_ymd_and_hms(2026, 11, 21, 11, 10, 0).unwrap() + minutes(k);
-        events.push(AuditEvent {
-            source: Source::Datadog,
-            id: id.clone(),
-            time,
-            actor: Actor {
-                email: Some("mallory@example.com".into()),
-                ..Actor::default()
-            },
-            action: Action {
-                verb: "modified".into(),
-                kind: ActionKind::Update,
-                description: None,
-            },
-            resource: Resource {
-                kind: Some("role".into()),
-                ..Resource::default()
-            },
-            outcome: Outcome::Success,
-            account: None,
-            raw: json!({"id": id, "type": "audit", "attributes": {"attributes": {
-                "evt": {"name": "Access Management"}, "asset": {"type": "role"},
-                "action": "modified", "usr": {"email": "mallory@example.com"}}}})
-            .to_string(),
-        });
-    }
+    events.push(token_creation(
+        Utc.with_ymd_and_hms(2026, 11, 21, 10, 20, 0).unwrap(),
+    ));
+    events.extend(role_grants(
+        Utc.with_ymd_and_hms(2026, 11, 21, 11, 10, 0).unwrap(),
+        3,
+    ));
     events
 }
 

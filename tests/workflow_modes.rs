@@ -12,15 +12,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use common::activity::{role_grants, token_creation};
 use common::fake_server::{FakeServer, reply};
-use serde_json::json;
 use soc_tui::config::{Config, WorkflowMode, WorkflowsConfig};
 use soc_tui::detect::Workflow;
 use soc_tui::detect::rules::parse;
 use soc_tui::engine::{
     Cadences, CheckKind, Engine, EngineEvent, EngineHandle, EngineOptions, NoIntake, TokioClock,
 };
-use soc_tui::model::{Action, ActionKind, Actor, AuditEvent, Outcome, Resource, Source};
+use soc_tui::model::AuditEvent;
 use soc_tui::outbox::WorkerSettings;
 use soc_tui::outbox::preview::{preview_sinks, render_item};
 use soc_tui::secrets::{NoKeychain, Resolver};
@@ -45,59 +45,11 @@ fn at(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, h, m, 0).unwrap()
 }
 
-fn actor(email: &str) -> Actor {
-    Actor {
-        email: Some(email.into()),
-        ..Actor::default()
-    }
-}
-
 /// A token creation at 10:20 (an archive object and a Linear ticket) and a
 /// Datadog role-grant burst at 11:10 (a PagerDuty trigger).
 fn activity() -> Vec<AuditEvent> {
-    let mut events = vec![AuditEvent {
-        source: Source::Cloudflare,
-        id: "tok-1".into(),
-        time: at(10, 20),
-        actor: actor("mallory@example.com"),
-        action: Action {
-            verb: "token_create".into(),
-            kind: ActionKind::Create,
-            description: None,
-        },
-        resource: Resource {
-            kind: Some("account".into()),
-            ..Resource::default()
-        },
-        outcome: Outcome::Success,
-        account: Some("acct".into()),
-        raw: json!({"id": "tok-1", "metadata": {"token_name": "deploy-all", "token_tag": "t1"}})
-            .to_string(),
-    }];
-    for k in 0..3 {
-        let id = format!("grant-{k}");
-        events.push(AuditEvent {
-            source: Source::Datadog,
-            id: id.clone(),
-            time: at(11, 10 + k),
-            actor: actor("mallory@example.com"),
-            action: Action {
-                verb: "modified".into(),
-                kind: ActionKind::Update,
-                description: None,
-            },
-            resource: Resource {
-                kind: Some("role".into()),
-                ..Resource::default()
-            },
-            outcome: Outcome::Success,
-            account: None,
-            raw: json!({"id": id, "type": "audit", "attributes": {"attributes": {
-                "evt": {"name": "Access Management"}, "asset": {"type": "role"},
-                "action": "modified", "usr": {"email": "mallory@example.com"}}}})
-            .to_string(),
-        });
-    }
+    let mut events = vec![token_creation(at(10, 20))];
+    events.extend(role_grants(at(11, 10), 3));
     events
 }
 

@@ -2,6 +2,7 @@
 //! subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod activity;
 pub mod audit_fake;
 pub mod fake_server;
 pub mod fault_proxy;
